@@ -1,0 +1,1 @@
+//! `networking.fleet.azure.com` condition types and reasons.

@@ -1,0 +1,1 @@
+//! `placement.kubernetes-fleet.io` condition types and reasons.

@@ -1,0 +1,1 @@
+//! Finalizers on `networking.fleet.azure.com` objects.

@@ -1,0 +1,1 @@
+//! Finalizers on `placement.kubernetes-fleet.io` objects.

@@ -1,0 +1,1 @@
+//! Labels and annotations of `networking.fleet.azure.com` objects.

@@ -1,0 +1,1 @@
+//! Labels and annotations of `placement.kubernetes-fleet.io` objects.

@@ -1,0 +1,16 @@
+//! KubeFleet-compatible API types for Flotilla.
+//!
+//! Groups, versions, kinds and JSON field names match KubeFleet and
+//! fleet-networking, so their manifests and tutorials apply unchanged. Every
+//! kind is stored as `v1beta1` and also served under the versions KubeFleet
+//! serves (see [`crd`]). Names used on the wire — labels, annotations,
+//! finalizers, condition types and reasons — are defined once, here.
+
+pub mod cluster;
+pub mod conditions;
+pub mod crd;
+pub mod finalizers;
+pub mod labels;
+pub mod networking;
+pub mod placement;
+pub mod schema;

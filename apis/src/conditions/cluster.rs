@@ -1,6 +1,5 @@
 //! `cluster.kubernetes-fleet.io`: MemberCluster and InternalMemberCluster.
 
-pub mod cluster {
 pub const READY_TO_JOIN: &str = "ReadyToJoin";
 pub const JOINED: &str = "Joined";
 pub const HEALTHY: &str = "Healthy";

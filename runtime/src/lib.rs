@@ -1,1 +1,8 @@
+//! What both agents share: connecting to an API server, tracing, and the admin
+//! server that answers `/healthz`, `/readyz` and `/metrics`.
 
+pub mod admin;
+pub mod client;
+pub mod telemetry;
+
+pub use admin::{AdminServer, Readiness};

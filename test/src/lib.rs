@@ -1,1 +1,22 @@
+//! The local fleet: a hub and N member Kubernetes control planes started from
+//! real upstream binaries (etcd, kube-apiserver, kube-controller-manager,
+//! kube-scheduler and kwok), for integration tests, end-to-end tests,
+//! benchmarks and `make fleet-up`.
+//!
+//! Every child process dies with the process that started it (PR_SET_PDEATHSIG),
+//! is stopped when its [`ControlPlane`] is dropped, and the shared test fleet is
+//! stopped at exit, so nothing outlives a test binary, even after a panic.
 
+pub mod assets;
+pub mod control_plane;
+pub mod fleet;
+pub mod kubeconfig;
+pub mod kwok;
+pub mod pki;
+pub mod ports;
+pub mod process;
+pub mod shared;
+pub mod wait;
+
+pub use control_plane::{ControlPlane, Role};
+pub use fleet::{Fleet, FleetOptions};

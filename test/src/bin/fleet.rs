@@ -1,1 +1,175 @@
-fn main(){}
+//! `fleet up|down|status`: a local fleet for a person (`make fleet-up`, `make fleet-down`).
+//!
+//! `up` starts a hub and N members in the background, writes
+//! `<dir>/hub.kubeconfig`, `<dir>/member-1.kubeconfig`, …, and returns once they
+//! answer. `down` stops them. `status` prints what runs and its memory.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use fleet::{Fleet, FleetOptions, fleet::export_kubeconfigs, process};
+
+#[derive(Parser)]
+#[command(name = "fleet", about = "A local fleet of real Kubernetes control planes")]
+struct Cli {
+    /// Where kubeconfigs, logs and state go.
+    #[arg(long, default_value = ".fleet", global = true)]
+    dir: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start a hub and N members in the background and wait until they answer.
+    Up {
+        #[arg(long, default_value_t = 2)]
+        members: usize,
+        #[arg(long, default_value_t = 2)]
+        nodes_per_member: usize,
+        /// Stay in the foreground (what `up` runs in the background).
+        #[arg(long)]
+        foreground: bool,
+    },
+    /// Stop the fleet `up` started.
+    Down,
+    /// Print the fleet's processes and memory.
+    Status,
+}
+
+const PID: &str = "fleet.pid";
+const READY: &str = "ready";
+const LOG: &str = "fleet.log";
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Up { members, nodes_per_member, foreground: true } => run_foreground(&cli.dir, members, nodes_per_member),
+        Cmd::Up { members, nodes_per_member, foreground: false } => up(&cli.dir, members, nodes_per_member),
+        Cmd::Down => down(&cli.dir),
+        Cmd::Status => status(&cli.dir),
+    }
+}
+
+fn running_pid(dir: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(dir.join(PID)).ok()?.trim().parse().ok()?;
+    process::alive(pid).then_some(pid)
+}
+
+fn up(dir: &Path, members: usize, nodes: usize) -> anyhow::Result<()> {
+    if let Some(pid) = running_pid(dir) {
+        bail!("a fleet is already running (pid {pid}); run `make fleet-down` first");
+    }
+    std::fs::create_dir_all(dir)?;
+    let _ = std::fs::remove_file(dir.join(READY));
+    let log = std::fs::File::create(dir.join(LOG))?;
+    let began = Instant::now();
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        Command::new(std::env::current_exe()?)
+            .args(["--dir", &dir.display().to_string(), "up", "--foreground"])
+            .args(["--members", &members.to_string(), "--nodes-per-member", &nodes.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0) // outlives the shell that ran `make fleet-up`
+            .spawn()
+            .context("starting the fleet in the background")?
+    };
+    std::fs::write(dir.join(PID), child.id().to_string())?;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let log = std::fs::read_to_string(dir.join(LOG)).unwrap_or_default();
+            bail!("the fleet exited ({status}) before it was ready:\n{log}");
+        }
+        if dir.join(READY).exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("fleet: hub + {members} members up in {:.1?}", began.elapsed());
+    print!("{}", std::fs::read_to_string(dir.join(READY))?);
+    Ok(())
+}
+
+fn run_foreground(dir: &Path, members: usize, nodes_per_member: usize) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let state = std::path::absolute(dir.join("state"))?;
+        let _ = std::fs::remove_dir_all(&state);
+        let mut f = Fleet::start(FleetOptions { members, nodes_per_member, dir: Some(state.clone()) }).await?;
+        let configs = export_kubeconfigs(&f, dir)?;
+        let mut text = String::new();
+        for (name, path) in &configs {
+            text.push_str(&format!("  {name:<10} kubectl --kubeconfig {} get ns\n", path.display()));
+        }
+        text.push_str(&format!("  logs and state: {}\n  stop: make fleet-down\n", state.display()));
+        std::fs::write(dir.join(READY), text)?;
+        flotilla_shutdown().await;
+        f.stop();
+        let _ = std::fs::remove_dir_all(&state);
+        let _ = std::fs::remove_file(dir.join(READY));
+        anyhow::Ok(())
+    })
+}
+
+async fn flotilla_shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
+}
+
+fn down(dir: &Path) -> anyhow::Result<()> {
+    let Some(pid) = running_pid(dir) else {
+        println!("fleet: nothing running");
+        return Ok(());
+    };
+    // SAFETY: kill(2) on the pid `up` recorded.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while process::alive(pid) {
+        if Instant::now() > deadline {
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = std::fs::remove_file(dir.join(PID));
+    let _ = std::fs::remove_dir_all(dir.join("state"));
+    println!("fleet: stopped");
+    Ok(())
+}
+
+fn status(dir: &Path) -> anyhow::Result<()> {
+    let Some(pid) = running_pid(dir) else {
+        println!("fleet: nothing running");
+        return Ok(());
+    };
+    println!("fleet: running (pid {pid})");
+    // Children of the fleet process, grouped by control plane (their --name/--kubeconfig dir).
+    let out = Command::new("ps").args(["--ppid", &pid.to_string(), "-o", "pid=,rss=,args="]).output()?;
+    let mut per_plane: std::collections::BTreeMap<String, u64> = Default::default();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut parts = line.split_whitespace();
+        let (_pid, rss) = (parts.next(), parts.next().and_then(|r| r.parse::<u64>().ok()).unwrap_or(0));
+        let args: Vec<&str> = parts.collect();
+        let plane = args
+            .iter()
+            .find_map(|a| a.split('=').nth(1).filter(|v| v.contains("/state/")))
+            .and_then(|v| v.split("/state/").nth(1))
+            .and_then(|v| v.split('/').next())
+            .unwrap_or("?")
+            .to_string();
+        let bin = args.first().map(|b| b.rsplit('/').next().unwrap_or(b)).unwrap_or("?");
+        println!("  {plane:<10} {bin:<24} {:>7.1} MiB", rss as f64 / 1024.0);
+        *per_plane.entry(plane).or_default() += rss;
+    }
+    for (plane, rss) in per_plane {
+        println!("  {plane:<10} total                    {:>7.1} MiB", rss as f64 / 1024.0);
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Finds the control-plane binaries: envtest's convention first
+//! (`TEST_ASSET_<NAME>`, then `$KUBEBUILDER_ASSETS/<name>`), then the cache that
+//! `hack/install-control-plane.sh` builds into, running the script if needed.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use anyhow::{Context, bail};
+
+pub const ETCD: &str = "etcd";
+pub const KUBE_APISERVER: &str = "kube-apiserver";
+pub const KUBE_CONTROLLER_MANAGER: &str = "kube-controller-manager";
+pub const KUBE_SCHEDULER: &str = "kube-scheduler";
+pub const KUBECTL: &str = "kubectl";
+pub const KWOK: &str = "kwok";
+const ALL: [&str; 6] = [ETCD, KUBE_APISERVER, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER, KUBECTL, KWOK];
+
+/// The repository root (the workspace), for the install script and `config/`.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("test/ lives in the workspace").to_path_buf()
+}
+
+fn provided(name: &str) -> Option<PathBuf> {
+    let var = format!("TEST_ASSET_{}", name.to_uppercase().replace('-', "_"));
+    if let Some(p) = std::env::var_os(&var).map(PathBuf::from).filter(|p| p.is_file()) {
+        return Some(p);
+    }
+    std::env::var_os("KUBEBUILDER_ASSETS").map(|d| PathBuf::from(d).join(name)).filter(|p| p.is_file())
+}
+
+static CACHE_BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The install script's output directory, building what is missing (once per process).
+fn cache_bin() -> anyhow::Result<&'static Path> {
+    let r = CACHE_BIN.get_or_init(|| {
+        let script = repo_root().join("hack/install-control-plane.sh");
+        let out = Command::new("bash").arg(&script).stderr(std::process::Stdio::inherit()).output();
+        match out {
+            Ok(o) if o.status.success() => Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())),
+            Ok(o) => Err(format!("{} failed with {}", script.display(), o.status)),
+            Err(e) => Err(format!("running {}: {e}", script.display())),
+        }
+    });
+    match r {
+        Ok(p) => Ok(p.as_path()),
+        Err(e) => bail!("{e}"),
+    }
+}
+
+/// The path of one binary.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    if let Some(p) = provided(name) {
+        return Ok(p);
+    }
+    let p = cache_bin()?.join(name);
+    if !p.is_file() {
+        bail!("{} was not built; run hack/install-control-plane.sh", p.display());
+    }
+    Ok(p)
+}
+
+/// Checks every binary is there, building what is missing; returns their paths by name.
+pub fn ensure_all() -> anyhow::Result<Vec<(&'static str, PathBuf)>> {
+    ALL.iter().map(|n| binary(n).map(|p| (*n, p)).with_context(|| format!("finding {n}"))).collect()
+}

@@ -1,0 +1,125 @@
+//! A hub and N members, started in parallel, with Flotilla's CRDs installed.
+
+use std::{
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+
+use crate::{ControlPlane, Role, process};
+
+pub const HUB: &str = "hub";
+
+pub fn member_name(i: usize) -> String {
+    format!("member-{i}")
+}
+
+#[derive(Clone, Debug)]
+pub struct FleetOptions {
+    pub members: usize,
+    pub nodes_per_member: usize,
+    /// Where state goes; `None` makes a temporary directory, removed on drop.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        Self { members: 2, nodes_per_member: 2, dir: None }
+    }
+}
+
+pub struct Fleet {
+    pub hub: ControlPlane,
+    pub members: Vec<ControlPlane>,
+    pub dir: PathBuf,
+    /// How long `start` took, from the first process to the last CRD Established.
+    pub startup: Duration,
+    temp: Option<tempfile::TempDir>,
+}
+
+impl Fleet {
+    pub async fn start(opts: FleetOptions) -> anyhow::Result<Self> {
+        let began = Instant::now();
+        let (dir, temp) = match &opts.dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)?;
+                (d.clone(), None)
+            }
+            None => {
+                sweep_stale_temp_dirs();
+                let t = tempfile::Builder::new().prefix(&format!("{TEMP_PREFIX}{}-", std::process::id())).tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let hub_dir = dir.join(HUB);
+        let hub = ControlPlane::start(HUB, Role::Hub, &hub_dir, 0);
+        let members = futures::future::try_join_all((1..=opts.members).map(|i| {
+            let name = member_name(i);
+            let d = dir.join(&name);
+            async move { ControlPlane::start(&name, Role::Member, &d, opts.nodes_per_member).await }
+        }));
+        let (hub, members) = futures::try_join!(hub, members)?;
+
+        let (hub_crds, member_crds) = (apis::crd::all(), apis::crd::member());
+        let installs = std::iter::once(hub.install_crds(&hub_crds))
+            .chain(members.iter().map(|m| m.install_crds(&member_crds)));
+        futures::future::try_join_all(installs).await.context("installing CRDs")?;
+
+        Ok(Self { hub, members, dir, startup: began.elapsed(), temp })
+    }
+
+    pub fn member(&self, name: &str) -> Option<&ControlPlane> {
+        self.members.iter().find(|m| m.name == name)
+    }
+
+    /// Every control plane, hub first.
+    pub fn all(&self) -> impl Iterator<Item = &ControlPlane> {
+        std::iter::once(&self.hub).chain(self.members.iter())
+    }
+
+    /// Stops all processes of all control planes at once, then removes a temporary directory.
+    pub fn stop(&mut self) {
+        for cp in std::iter::once(&mut self.hub).chain(self.members.iter_mut()) {
+            cp.stop();
+        }
+        if let Some(t) = self.temp.take() {
+            let _ = t.close();
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+const TEMP_PREFIX: &str = "flotilla-fleet-";
+
+/// Removes temporary fleet directories whose owning process is gone (it was
+/// killed before it could clean up; its children died with it).
+fn sweep_stale_temp_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(TEMP_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        if !process::alive(pid) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Writes `<dir>/<name>.kubeconfig` for every control plane (admin identity).
+pub fn export_kubeconfigs(fleet: &Fleet, dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    fleet
+        .all()
+        .map(|cp| {
+            let to = dir.join(format!("{}.kubeconfig", cp.name));
+            std::fs::copy(&cp.kubeconfig, &to).with_context(|| format!("writing {}", to.display()))?;
+            Ok((cp.name.clone(), to))
+        })
+        .collect()
+}

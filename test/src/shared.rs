@@ -1,0 +1,72 @@
+//! One fleet per test binary, started by the first test that asks for it and
+//! stopped when the binary exits. Tests isolate themselves by their own
+//! namespaces and names.
+
+use std::{
+    path::PathBuf,
+    sync::{Mutex, OnceLock},
+};
+
+use crate::{Fleet, FleetOptions, kubeconfig};
+
+/// What a test needs to reach one control plane.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub server: String,
+    pub kubeconfig: PathBuf,
+}
+
+impl Cluster {
+    pub async fn client(&self) -> kube::Client {
+        kubeconfig::client(&self.kubeconfig).await.unwrap_or_else(|e| panic!("client for {}: {e:#}", self.name))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SharedFleet {
+    pub hub: Cluster,
+    pub members: Vec<Cluster>,
+    pub dir: PathBuf,
+    pub startup: std::time::Duration,
+}
+
+static FLEET: Mutex<Option<Fleet>> = Mutex::new(None);
+static INFO: OnceLock<Result<SharedFleet, String>> = OnceLock::new();
+
+extern "C" fn stop_at_exit() {
+    if let Ok(mut f) = FLEET.lock() {
+        drop(f.take());
+    }
+}
+
+/// The test binary's fleet: a hub and `FLOTILLA_TEST_MEMBERS` (default 2) members.
+/// Panics, in every test that asks, if it could not start.
+pub fn fleet() -> &'static SharedFleet {
+    let r = INFO.get_or_init(|| {
+        let members = std::env::var("FLOTILLA_TEST_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+        // A runtime of its own on a thread of its own: tests run on their own runtimes.
+        let started = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+            rt.block_on(Fleet::start(FleetOptions { members, ..Default::default() }))
+        })
+        .join()
+        .expect("the fleet start thread");
+        match started {
+            Ok(f) => {
+                let cluster = |cp: &crate::ControlPlane| Cluster { name: cp.name.clone(), server: cp.server.clone(), kubeconfig: cp.kubeconfig.clone() };
+                let info = SharedFleet { hub: cluster(&f.hub), members: f.members.iter().map(cluster).collect(), dir: f.dir.clone(), startup: f.startup };
+                *FLEET.lock().expect("fleet lock") = Some(f);
+                // SAFETY: registering a plain extern "C" function.
+                unsafe { libc::atexit(stop_at_exit) };
+                eprintln!("fleet: hub + {members} members started in {:.1?} under {}", info.startup, info.dir.display());
+                Ok(info)
+            }
+            Err(e) => Err(format!("{e:#}")),
+        }
+    });
+    match r {
+        Ok(f) => f,
+        Err(e) => panic!("the local fleet did not start: {e}"),
+    }
+}

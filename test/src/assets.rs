@@ -66,3 +66,17 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
 pub fn ensure_all() -> anyhow::Result<Vec<(&'static str, PathBuf)>> {
     ALL.iter().map(|n| binary(n).map(|p| (*n, p)).with_context(|| format!("finding {n}"))).collect()
 }
+
+/// A binary of this workspace (`hub-agent`, `member-agent`), from the target
+/// directory the running test or tool was built into.
+pub fn workspace_binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/<test> or target/<profile>/<bin>
+    let candidates = exe.ancestors().skip(1).take(2).map(|d| d.join(name));
+    for c in candidates {
+        if c.is_file() {
+            return Ok(c);
+        }
+    }
+    bail!("{name} is not built next to {}; run `cargo build --workspace`", exe.display())
+}

@@ -41,7 +41,6 @@ pub struct ControlPlane {
     pub server: String,
     /// An admin kubeconfig (client certificate in `system:masters`).
     pub kubeconfig: PathBuf,
-    ca: pki::CertificateAuthority,
     processes: Vec<Process>,
 }
 
@@ -60,6 +59,7 @@ impl ControlPlane {
             Ok(p)
         };
         let ca_crt = file("ca.crt", &ca.cert_pem)?;
+        file("ca.key", &ca.key_pem())?;
         let serving_crt = file("apiserver.crt", &serving.cert_pem)?;
         let serving_key = file("apiserver.key", &serving.key_pem)?;
         let admin_crt = file("admin.crt", &admin.cert_pem)?;
@@ -72,7 +72,7 @@ impl ControlPlane {
         let kubeconfig = dir.join("admin.kubeconfig");
         kubeconfig::write(&kubeconfig, name, &server, &ca_crt, &admin_crt, &admin_key)?;
 
-        let mut cp = Self { name: name.to_string(), role, dir: dir.to_path_buf(), server, kubeconfig, ca, processes: Vec::new() };
+        let mut cp = Self { name: name.to_string(), role, dir: dir.to_path_buf(), server, kubeconfig, processes: Vec::new() };
         let s = |p: &Path| p.display().to_string();
 
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
@@ -219,12 +219,23 @@ impl ControlPlane {
     /// A kubeconfig at `path` for `user` in `groups`, signed by this control
     /// plane's client CA: an identity RBAC must authorize like any other.
     pub fn issue_kubeconfig(&self, user: &str, groups: &[&str], path: &Path) -> anyhow::Result<()> {
-        let pair = self.ca.client(user, groups)?;
+        Self::issue_kubeconfig_at(&self.kubeconfig, user, groups, path)
+    }
+
+    /// [`Self::issue_kubeconfig`] for the control plane whose admin kubeconfig is
+    /// `admin_kubeconfig` (its CA files sit beside it), usable from any process.
+    pub fn issue_kubeconfig_at(admin_kubeconfig: &Path, user: &str, groups: &[&str], path: &Path) -> anyhow::Result<()> {
+        let dir = admin_kubeconfig.parent().context("a kubeconfig in a directory")?;
+        let ca = pki::CertificateAuthority::load(&dir.join("ca.crt"), &dir.join("ca.key"))?;
+        let pair = ca.client(user, groups)?;
         let stem = path.with_extension("");
         let (crt, key) = (stem.with_extension("crt"), stem.with_extension("key"));
         std::fs::write(&crt, pair.cert_pem)?;
         std::fs::write(&key, pair.key_pem)?;
-        kubeconfig::write(path, &self.name, &self.server, &self.dir.join("ca.crt"), &crt, &key)
+        let kc = kube::config::Kubeconfig::read_from(admin_kubeconfig)?;
+        let server = kc.clusters.first().and_then(|c| c.cluster.as_ref()).and_then(|c| c.server.clone()).context("a server")?;
+        let name = kc.current_context.unwrap_or_default();
+        kubeconfig::write(path, &name, &server, &dir.join("ca.crt"), &crt, &key)
     }
 
     /// Server-side applies `crds` and waits until each is Established.

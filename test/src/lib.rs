@@ -7,6 +7,7 @@
 //! is stopped when its [`ControlPlane`] is dropped, and the shared test fleet is
 //! stopped at exit, so nothing outlives a test binary, even after a panic.
 
+pub mod apply;
 pub mod assets;
 pub mod control_plane;
 pub mod fleet;
@@ -14,6 +15,7 @@ pub mod kubeconfig;
 pub mod kwok;
 pub mod pki;
 pub mod ports;
+pub mod probe;
 pub mod process;
 pub mod shared;
 pub mod wait;

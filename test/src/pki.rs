@@ -30,6 +30,18 @@ impl CertificateAuthority {
         Ok(Self { cert_pem: cert.pem(), issuer: Issuer::new(params, key) })
     }
 
+    /// A CA written earlier with its key: lets any process issue identities.
+    pub fn load(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<Self> {
+        let cert_pem = std::fs::read_to_string(cert)?;
+        let key = KeyPair::from_pem(&std::fs::read_to_string(key)?)?;
+        let issuer = Issuer::from_ca_cert_pem(&cert_pem, key)?;
+        Ok(Self { cert_pem, issuer })
+    }
+
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
     /// A serving certificate for the loopback API server.
     pub fn serving(&self, common_name: &str) -> anyhow::Result<Pair> {
         let mut params = CertificateParams::new(vec!["localhost".to_string(), "kubernetes".to_string(), "kubernetes.default.svc".to_string()])?;

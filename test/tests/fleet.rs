@@ -1,0 +1,285 @@
+//! The local fleet is real: Kubernetes components do their jobs, RBAC is
+//! enforced, Flotilla's CRDs are served, validated and printed as KubeFleet's.
+//! One fleet (hub + 2 members) is shared by every test in this binary.
+
+use std::{net::SocketAddr, time::Duration};
+
+use fleet::{apply::Applier, assets, ports::free_port, probe, process::Process, shared::fleet, wait};
+use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
+use kube::{
+    Api,
+    api::{ObjectMeta, PostParams},
+};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn create_namespace(client: &kube::Client, name: &str) {
+    let ns = Namespace { metadata: ObjectMeta { name: Some(name.into()), ..Default::default() }, ..Default::default() };
+    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.expect("create namespace");
+}
+
+#[tokio::test]
+async fn a_deployment_on_a_member_becomes_available() {
+    let member = &fleet().members[0];
+    let client = member.client().await;
+    create_namespace(&client, "it-deployment").await;
+    let mut applier = Applier::new(client.clone());
+    applier
+        .apply_yaml(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nginx, namespace: it-deployment}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      containers: [{name: nginx, image: "nginx:1.16.1"}]
+"#,
+        )
+        .await
+        .unwrap();
+    // kube-controller-manager makes the ReplicaSet and Pods, kube-scheduler binds
+    // them to kwok's Nodes, kwok reports them Running and Ready.
+    let deployments: Api<Deployment> = Api::namespaced(client, "it-deployment");
+    let d = wait::until("nginx to become Available", TIMEOUT, || {
+        let deployments = deployments.clone();
+        async move {
+            let d = deployments.get("nginx").await?;
+            let available = d.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
+                cs.iter().any(|c| c.type_ == "Available" && c.status == "True")
+            });
+            let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+            Ok((available && ready == 3).then_some(d))
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(d.status.unwrap().available_replicas, Some(3));
+}
+
+#[tokio::test]
+async fn rbac_refuses_an_identity_without_grants() {
+    let hub = &fleet().hub;
+    let kubeconfig = fleet().dir.join("nobody.kubeconfig");
+    fleet::ControlPlane::issue_kubeconfig_at(&hub.kubeconfig, "nobody", &[], &kubeconfig).unwrap();
+    let client = fleet::kubeconfig::client(&kubeconfig).await.unwrap();
+    // Authenticated (so /version answers) ...
+    client.apiserver_version().await.expect("an authenticated user may read /version");
+    // ... but not authorized.
+    let err = Api::<Namespace>::all(client).list(&Default::default()).await.expect_err("nobody may not list namespaces");
+    match err {
+        kube::Error::Api(s) => assert_eq!(s.code, 403, "{s:?}"),
+        other => panic!("expected 403 Forbidden, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_sample_applies_to_the_hub() {
+    let client = fleet().hub.client().await;
+    let mut applier = Applier::new(client);
+    let dir = assets::repo_root().join("config/samples");
+    let mut objects = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for obj in fleet::apply::parse(&text).unwrap_or_else(|e| panic!("{}: {e:#}", path.display())) {
+                objects.push((path.file_name().unwrap().to_string_lossy().into_owned(), obj));
+            }
+        }
+    }
+    assert!(objects.len() >= 10, "expected samples for the user-facing kinds, found {}", objects.len());
+    // Namespaces first, as kubectl users order them.
+    objects.sort_by_key(|(_, o)| o.types.as_ref().map(|t| t.kind != "Namespace").unwrap_or(true));
+    for (file, obj) in &objects {
+        let applied = applier.apply(obj).await.unwrap_or_else(|e| panic!("{file}: {} refused: {e}", fleet::apply::describe(obj)));
+        assert_eq!(applied.metadata.name, obj.metadata.name, "{file}");
+        assert!(applied.metadata.uid.is_some(), "{file}: the server stored the object");
+    }
+}
+
+/// Each case: a valid object the API server must accept, and the same object
+/// made invalid, which it must refuse with a message naming the field.
+struct Case {
+    what: &'static str,
+    valid: &'static str,
+    invalid: &'static str,
+    names: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        what: "PickN without numberOfClusters",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1","kind":"ClusterResourcePlacement","metadata":{"name":"it-pickn"},
+                   "spec":{"resourceSelectors":[{"group":"","version":"v1","kind":"Namespace","name":"x"}],"policy":{"placementType":"PickN","numberOfClusters":2}}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1","kind":"ClusterResourcePlacement","metadata":{"name":"it-pickn-bad"},
+                   "spec":{"resourceSelectors":[{"group":"","version":"v1","kind":"Namespace","name":"x"}],"policy":{"placementType":"PickN"}}}"#,
+        names: &["numberOfClusters"],
+    },
+    Case {
+        what: "an unknown placementType",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterResourcePlacement","metadata":{"name":"it-type"},
+                   "spec":{"resourceSelectors":[{"group":"","version":"v1","kind":"Namespace","name":"x"}],"policy":{"placementType":"PickAll"}}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterResourcePlacement","metadata":{"name":"it-type-bad"},
+                   "spec":{"resourceSelectors":[{"group":"","version":"v1","kind":"Namespace","name":"x"}],"policy":{"placementType":"PickSome"}}}"#,
+        names: &["spec.policy.placementType", "PickSome"],
+    },
+    Case {
+        what: "a JSON patch to /status",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ResourceOverride","metadata":{"name":"it-ro","namespace":"it-invalid"},
+                   "spec":{"resourceSelectors":[{"group":"","version":"v1","kind":"Service","name":"s"}],
+                           "policy":{"overrideRules":[{"clusterSelector":{"clusterSelectorTerms":[]},
+                                     "jsonPatchOverrides":[{"op":"add","path":"/metadata/labels/team","value":"a"}]}]}}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ResourceOverride","metadata":{"name":"it-ro-bad","namespace":"it-invalid"},
+                   "spec":{"resourceSelectors":[{"group":"","version":"v1","kind":"Service","name":"s"}],
+                           "policy":{"overrideRules":[{"clusterSelector":{"clusterSelectorTerms":[]},
+                                     "jsonPatchOverrides":[{"op":"add","path":"/status/loadBalancer","value":{}}]}]}}}"#,
+        names: &["/status"],
+    },
+    Case {
+        what: "a backend weight of 1001",
+        valid: r#"{"apiVersion":"networking.fleet.azure.com/v1alpha1","kind":"TrafficManagerBackend","metadata":{"name":"it-tmb","namespace":"it-invalid"},
+                   "spec":{"profile":{"name":"p"},"backend":{"name":"b"},"weight":1000}}"#,
+        invalid: r#"{"apiVersion":"networking.fleet.azure.com/v1alpha1","kind":"TrafficManagerBackend","metadata":{"name":"it-tmb-bad","namespace":"it-invalid"},
+                   "spec":{"profile":{"name":"p"},"backend":{"name":"b"},"weight":1001}}"#,
+        names: &["spec.weight"],
+    },
+];
+
+#[tokio::test]
+async fn invalid_objects_are_refused_with_a_message_naming_the_field() {
+    let client = fleet().hub.client().await;
+    create_namespace(&client, "it-invalid").await;
+    let mut applier = Applier::new(client);
+    let mut failures = Vec::new();
+    for case in CASES {
+        let valid = fleet::apply::parse(case.valid).unwrap().remove(0);
+        if let Err(e) = applier.apply(&valid).await {
+            failures.push(format!("{}: the valid twin was refused: {e}", case.what));
+            continue;
+        }
+        let invalid = fleet::apply::parse(case.invalid).unwrap().remove(0);
+        match applier.apply(&invalid).await {
+            Ok(_) => failures.push(format!("{}: accepted", case.what)),
+            Err(e) => match e.api_message() {
+                Some(msg) => {
+                    for n in case.names {
+                        if !msg.contains(n) {
+                            failures.push(format!("{}: message does not name {n:?}: {msg}", case.what));
+                        }
+                    }
+                }
+                None => failures.push(format!("{}: refused, but not by the API server: {e}", case.what)),
+            },
+        }
+        // Nothing half-applied: the refused object does not exist.
+        let api = applier.api_for(&invalid).await.unwrap();
+        assert!(api.get_opt(invalid.metadata.name.as_deref().unwrap()).await.unwrap().is_none(), "{}", case.what);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(assets::binary(assets::KUBECTL).unwrap())
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn header(table: &str) -> Vec<String> {
+    table.lines().next().unwrap_or_default().split_whitespace().map(String::from).collect()
+}
+
+#[tokio::test]
+async fn kubectl_prints_kubefleet_columns() {
+    let hub = &fleet().hub;
+    let client = hub.client().await;
+    create_namespace(&client, "it-columns").await;
+    Applier::new(client)
+        .apply_yaml(
+            r#"
+apiVersion: cluster.kubernetes-fleet.io/v1beta1
+kind: MemberCluster
+metadata: {name: it-columns}
+spec:
+  identity: {kind: User, name: it-columns, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: networking.fleet.azure.com/v1alpha1
+kind: TrafficManagerProfile
+metadata: {name: it-columns, namespace: it-columns}
+spec:
+  monitorConfig: {port: 80}
+"#,
+        )
+        .await
+        .unwrap();
+    let mc = kubectl(&hub.kubeconfig, &["get", "membercluster", "it-columns"]);
+    assert_eq!(header(&mc), ["NAME", "JOINED", "AGE", "MEMBER-AGENT-LAST-SEEN", "NODE-COUNT", "AVAILABLE-CPU", "AVAILABLE-MEMORY"]);
+    let tmp = kubectl(&hub.kubeconfig, &["get", "tmp", "-n", "it-columns"]);
+    assert_eq!(header(&tmp), ["NAME", "DNS-NAME", "IS-PROGRAMMED", "AGE"]);
+    // Defaults are applied by the API server, as KubeFleet users see them.
+    let hb = kubectl(&hub.kubeconfig, &["get", "membercluster", "it-columns", "-o", "jsonpath={.spec.heartbeatPeriodSeconds}"]);
+    assert_eq!(hb, "60");
+}
+
+/// Starts an agent binary and waits for its `/readyz`.
+async fn start_agent(name: &str, args: &[String]) -> (Process, SocketAddr) {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut all = args.to_vec();
+    all.push(format!("--admin-address={addr}"));
+    let log = fleet().dir.join(format!("it-{name}.log"));
+    let mut p = Process::spawn(name, &assets::workspace_binary(name).unwrap(), &all, &log).unwrap();
+    let ready = wait::until(&format!("{name} /readyz"), TIMEOUT, || async {
+        Ok(probe::get(addr, "/readyz").await.ok().filter(|(c, _)| *c == 200).map(|_| ()))
+    })
+    .await;
+    if let Err(e) = ready {
+        panic!("{e}; exited: {:?}; log:\n{}", p.exited(), p.log_tail(30));
+    }
+    (p, addr)
+}
+
+#[tokio::test]
+async fn agents_serve_health_readiness_and_metrics() {
+    let f = fleet();
+    let hub_id = f.dir.join("it-hub-agent.kubeconfig");
+    fleet::ControlPlane::issue_kubeconfig_at(&f.hub.kubeconfig, "it-hub-agent", &[], &hub_id).unwrap();
+    let member_id = f.dir.join("it-member-1-agent.kubeconfig");
+    fleet::ControlPlane::issue_kubeconfig_at(&f.hub.kubeconfig, "it-member-1", &[], &member_id).unwrap();
+
+    let (_hub_agent, hub_addr) = start_agent("hub-agent", &[format!("--kubeconfig={}", hub_id.display())]).await;
+    let (_member_agent, member_addr) = start_agent("member-agent", &[
+        "--member-name=member-1".into(),
+        format!("--hub-kubeconfig={}", member_id.display()),
+        format!("--kubeconfig={}", f.members[0].kubeconfig.display()),
+    ])
+    .await;
+    for (agent, addr) in [("hub-agent", hub_addr), ("member-agent", member_addr)] {
+        assert_eq!(probe::get(addr, "/healthz").await.unwrap().0, 200, "{agent}");
+        let (code, body) = probe::get(addr, "/metrics").await.unwrap();
+        assert_eq!(code, 200, "{agent}");
+        assert!(body.contains(&format!(r#"flotilla_build_info{{agent="{agent}""#)), "{agent}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_agent_that_cannot_reach_its_api_server_fails_with_a_clear_error() {
+    let f = fleet();
+    let bad = f.dir.join("it-unreachable.kubeconfig");
+    let text = std::fs::read_to_string(&f.hub.kubeconfig).unwrap().replace(&f.hub.server, &format!("https://127.0.0.1:{}", free_port()));
+    std::fs::write(&bad, text).unwrap();
+    let out = tokio::process::Command::new(assets::workspace_binary("hub-agent").unwrap())
+        .args([format!("--kubeconfig={}", bad.display()), "--admin-address=127.0.0.1:0".into()])
+        .output();
+    let out = tokio::time::timeout(TIMEOUT, out).await.expect("hub-agent gives up").unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("reaching the hub API server"), "{stderr}");
+}

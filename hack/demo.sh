@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# make demo: the main job on a local fleet. For now it brings a hub and two
+# members up and shows each answering; later issues grow it into the full
+# migration demo (seed 002). The fleet is left running: `make fleet-down` stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=${FLEET_DIR:-.fleet}
+members=${MEMBERS:-2}
+kubectl=$(bash hack/install-control-plane.sh)/kubectl
+fleet=target/debug/fleet
+
+step() { printf '\ndemo: %s\n' "$*"; }
+
+if "$fleet" --dir "$dir" status | grep -q running; then
+  step "a fleet is already running; restarting it"
+  "$fleet" --dir "$dir" down
+fi
+step "starting a hub and $members members (etcd, kube-apiserver, kube-controller-manager; members add kube-scheduler and kwok)"
+"$fleet" --dir "$dir" up --members "$members"
+
+step "the hub serves Flotilla's APIs (KubeFleet's groups and kinds)"
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" api-resources --categories=fleet -o name | sort | sed 's/^/  /'
+for i in $(seq 1 "$members"); do
+  m=member-$i
+  step "$m answers: its nodes (kwok plays the kubelet)"
+  "$kubectl" --kubeconfig "$dir/$m.kubeconfig" get nodes | sed 's/^/  /'
+done
+
+step "a Deployment on member-1 becomes Available through kube-controller-manager, kube-scheduler and kwok"
+"$kubectl" --kubeconfig "$dir/member-1.kubeconfig" create namespace demo --dry-run=client -o yaml | "$kubectl" --kubeconfig "$dir/member-1.kubeconfig" apply -f - >/dev/null
+"$kubectl" --kubeconfig "$dir/member-1.kubeconfig" -n demo create deployment nginx --image=nginx:1.16.1 --replicas=2 --dry-run=client -o yaml \
+  | "$kubectl" --kubeconfig "$dir/member-1.kubeconfig" apply -f - >/dev/null
+"$kubectl" --kubeconfig "$dir/member-1.kubeconfig" -n demo wait --for=condition=Available deployment/nginx --timeout=60s | sed 's/^/  /'
+
+step "the fleet keeps running; use it with kubectl:"
+for f in "$dir"/*.kubeconfig; do echo "  kubectl --kubeconfig $f get ns"; done
+echo "  (kubectl is at $kubectl)"
+echo "demo: fleet up: hub + $members members answering; stop it with: make fleet-down"

@@ -33,13 +33,18 @@ fn drift_is_detected() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(
         drift,
-        vec![crd::Drift::Changed("a.yaml".into()), crd::Drift::Missing("b.yaml".into()), crd::Drift::Extra("stale.yaml".into())]
+        vec![
+            crd::Drift::Changed("a.yaml".into()),
+            crd::Drift::Missing("b.yaml".into()),
+            crd::Drift::Extra("stale.yaml".into())
+        ]
     );
 }
 
 #[test]
 fn every_kind_has_a_crd_stored_as_v1beta1() {
-    let kinds: Vec<(String, String)> = crd::all().iter().map(|c| (c.spec.group.clone(), c.spec.names.kind.clone())).collect();
+    let kinds: Vec<(String, String)> =
+        crd::all().iter().map(|c| (c.spec.group.clone(), c.spec.names.kind.clone())).collect();
     let expected = [
         ("cluster.kubernetes-fleet.io", &["MemberCluster", "InternalMemberCluster"][..]),
         (
@@ -93,7 +98,9 @@ fn every_kind_has_a_crd_stored_as_v1beta1() {
 #[test]
 fn the_seed_tutorial_versions_are_served() {
     let served = |kind: &str, version: &str| {
-        crd::all().iter().any(|c| c.spec.names.kind == kind && c.spec.versions.iter().any(|v| v.name == version && v.served))
+        crd::all()
+            .iter()
+            .any(|c| c.spec.names.kind == kind && c.spec.versions.iter().any(|v| v.name == version && v.served))
     };
     assert!(served("ClusterResourcePlacement", "v1"));
     assert!(served("ResourceOverride", "v1alpha1"));

@@ -39,13 +39,19 @@ pub struct AdminServer {
 
 impl AdminServer {
     /// Binds `addr` now, so a bad address fails at startup, not later.
-    pub async fn bind(addr: SocketAddr, mut registry: Registry, agent: &'static str, readiness: Readiness) -> anyhow::Result<Self> {
+    pub async fn bind(
+        addr: SocketAddr,
+        mut registry: Registry,
+        agent: &'static str,
+        readiness: Readiness,
+    ) -> anyhow::Result<Self> {
         registry.register(
             "flotilla_build",
             "Which Flotilla agent and version this is",
             Info::new(vec![("agent", agent), ("version", env!("CARGO_PKG_VERSION"))]),
         );
-        let listener = TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("binding the admin server to {addr}: {e}"))?;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("binding the admin server to {addr}: {e}"))?;
         Ok(Self { listener, state: AppState { registry: Arc::new(registry), readiness } })
     }
 
@@ -87,7 +93,8 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("install a SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install a SIGTERM handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -113,7 +120,10 @@ mod tests {
     #[tokio::test]
     async fn serves_health_readiness_and_metrics() {
         let readiness = Readiness::default();
-        let server = AdminServer::bind("127.0.0.1:0".parse().unwrap(), Registry::default(), "test-agent", readiness.clone()).await.unwrap();
+        let server =
+            AdminServer::bind("127.0.0.1:0".parse().unwrap(), Registry::default(), "test-agent", readiness.clone())
+                .await
+                .unwrap();
         let addr = server.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.serve(async move {

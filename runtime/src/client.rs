@@ -13,12 +13,15 @@ use kube::{
 pub async fn connect(kubeconfig: Option<&Path>, what: &str) -> anyhow::Result<Client> {
     let config = match kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path).with_context(|| format!("reading the {what} kubeconfig {}", path.display()))?;
+            let kc = Kubeconfig::read_from(path)
+                .with_context(|| format!("reading the {what} kubeconfig {}", path.display()))?;
             Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
                 .await
                 .with_context(|| format!("loading the {what} kubeconfig {}", path.display()))?
         }
-        None => Config::incluster().with_context(|| format!("no {what} kubeconfig given and not running in a cluster"))?,
+        None => {
+            Config::incluster().with_context(|| format!("no {what} kubeconfig given and not running in a cluster"))?
+        }
     };
     Client::try_from(config).with_context(|| format!("building the {what} client"))
 }

@@ -39,7 +39,9 @@ impl Applier {
         let tm = obj.types.as_ref().context("an object without apiVersion/kind")?;
         let gvk = GroupVersionKind::try_from(tm)?;
         if !self.kinds.contains_key(&gvk) {
-            let found = discovery::pinned_kind(&self.client, &gvk).await.with_context(|| format!("the API server does not serve {}/{}", tm.api_version, tm.kind))?;
+            let found = discovery::pinned_kind(&self.client, &gvk)
+                .await
+                .with_context(|| format!("the API server does not serve {}/{}", tm.api_version, tm.kind))?;
             self.kinds.insert(gvk.clone(), found);
         }
         let (ar, caps) = &self.kinds[&gvk];
@@ -53,7 +55,8 @@ impl Applier {
     /// Server-side applies one object; the error keeps the API server's status.
     pub async fn apply(&mut self, obj: &DynamicObject) -> Result<DynamicObject, ApplyError> {
         let api = self.api_for(obj).await.map_err(ApplyError::Other)?;
-        let name = obj.metadata.name.clone().ok_or_else(|| ApplyError::Other(anyhow::anyhow!("an object without a name")))?;
+        let name =
+            obj.metadata.name.clone().ok_or_else(|| ApplyError::Other(anyhow::anyhow!("an object without a name")))?;
         api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(obj)).await.map_err(ApplyError::Api)
     }
 

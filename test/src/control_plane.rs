@@ -10,8 +10,7 @@ use std::{
 
 use anyhow::Context;
 use k8s_openapi::{
-    api::core::v1::Node,
-    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    api::core::v1::Node, apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
 use kube::{
     Api, Client,
@@ -72,41 +71,48 @@ impl ControlPlane {
         let kubeconfig = dir.join("admin.kubeconfig");
         kubeconfig::write(&kubeconfig, name, &server, &ca_crt, &admin_crt, &admin_key)?;
 
-        let mut cp = Self { name: name.to_string(), role, dir: dir.to_path_buf(), server, kubeconfig, processes: Vec::new() };
+        let mut cp =
+            Self { name: name.to_string(), role, dir: dir.to_path_buf(), server, kubeconfig, processes: Vec::new() };
         let s = |p: &Path| p.display().to_string();
 
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
         let peer_url = format!("http://127.0.0.1:{peer_port}");
-        cp.run(assets::ETCD, vec![
-            format!("--name={name}"),
-            format!("--data-dir={}", s(&dir.join("etcd"))),
-            format!("--listen-client-urls={etcd_url}"),
-            format!("--advertise-client-urls={etcd_url}"),
-            format!("--listen-peer-urls={peer_url}"),
-            format!("--initial-advertise-peer-urls={peer_url}"),
-            format!("--initial-cluster={name}={peer_url}"),
-            "--unsafe-no-fsync=true".into(),
-            "--log-level=warn".into(),
-        ])?;
-        cp.run(assets::KUBE_APISERVER, vec![
-            format!("--etcd-servers={etcd_url}"),
-            "--bind-address=127.0.0.1".into(),
-            "--advertise-address=127.0.0.1".into(),
-            format!("--secure-port={api_port}"),
-            format!("--cert-dir={}", s(&dir.join("apiserver-certs"))),
-            format!("--tls-cert-file={}", s(&serving_crt)),
-            format!("--tls-private-key-file={}", s(&serving_key)),
-            format!("--client-ca-file={}", s(&ca_crt)),
-            "--authorization-mode=RBAC".into(),
-            format!("--service-account-issuer=https://127.0.0.1:{api_port}"),
-            format!("--service-account-key-file={}", s(&sa_pub)),
-            format!("--service-account-signing-key-file={}", s(&sa_key)),
-            "--service-cluster-ip-range=10.96.0.0/16".into(),
-            "--allow-privileged=true".into(),
-            // A loopback advertise address cannot back the `kubernetes` Service endpoints.
-            "--endpoint-reconciler-type=none".into(),
-            "--profiling=false".into(),
-        ])?;
+        cp.run(
+            assets::ETCD,
+            vec![
+                format!("--name={name}"),
+                format!("--data-dir={}", s(&dir.join("etcd"))),
+                format!("--listen-client-urls={etcd_url}"),
+                format!("--advertise-client-urls={etcd_url}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster={name}={peer_url}"),
+                "--unsafe-no-fsync=true".into(),
+                "--log-level=warn".into(),
+            ],
+        )?;
+        cp.run(
+            assets::KUBE_APISERVER,
+            vec![
+                format!("--etcd-servers={etcd_url}"),
+                "--bind-address=127.0.0.1".into(),
+                "--advertise-address=127.0.0.1".into(),
+                format!("--secure-port={api_port}"),
+                format!("--cert-dir={}", s(&dir.join("apiserver-certs"))),
+                format!("--tls-cert-file={}", s(&serving_crt)),
+                format!("--tls-private-key-file={}", s(&serving_key)),
+                format!("--client-ca-file={}", s(&ca_crt)),
+                "--authorization-mode=RBAC".into(),
+                format!("--service-account-issuer=https://127.0.0.1:{api_port}"),
+                format!("--service-account-key-file={}", s(&sa_pub)),
+                format!("--service-account-signing-key-file={}", s(&sa_key)),
+                "--service-cluster-ip-range=10.96.0.0/16".into(),
+                "--allow-privileged=true".into(),
+                // A loopback advertise address cannot back the `kubernetes` Service endpoints.
+                "--endpoint-reconciler-type=none".into(),
+                "--profiling=false".into(),
+            ],
+        )?;
         cp.wait_ready().await?;
 
         let admin_kubeconfig = s(&cp.kubeconfig);
@@ -131,13 +137,20 @@ impl ControlPlane {
         if role == Role::Member {
             cp.run(assets::KUBE_SCHEDULER, common(free_port()))?;
             let stages = file("kwok-stages.yaml", kwok::STAGES)?;
-            cp.run(assets::KWOK, vec![
-                format!("--kubeconfig={admin_kubeconfig}"),
-                "--manage-all-nodes=false".into(),
-                format!("--manage-nodes-with-annotation-selector={}={}", kwok::NODE_ANNOTATION.0, kwok::NODE_ANNOTATION.1),
-                "--cidr=10.244.0.0/16".into(),
-                format!("--config={}", s(&stages)),
-            ])?;
+            cp.run(
+                assets::KWOK,
+                vec![
+                    format!("--kubeconfig={admin_kubeconfig}"),
+                    "--manage-all-nodes=false".into(),
+                    format!(
+                        "--manage-nodes-with-annotation-selector={}={}",
+                        kwok::NODE_ANNOTATION.0,
+                        kwok::NODE_ANNOTATION.1
+                    ),
+                    "--cidr=10.244.0.0/16".into(),
+                    format!("--config={}", s(&stages)),
+                ],
+            )?;
             cp.add_nodes(nodes).await?;
         }
         Ok(cp)
@@ -186,7 +199,9 @@ impl ControlPlane {
         let nodes: Api<Node> = Api::all(client);
         for i in 1..=count {
             let name = format!("{}-node-{i}", self.name);
-            nodes.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(kwok::node(&name, "2", "8Gi"))).await?;
+            nodes
+                .patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(kwok::node(&name, "2", "8Gi")))
+                .await?;
         }
         let what = format!("{count} Ready nodes on {}", self.name);
         wait::until(&what, START_TIMEOUT, || {
@@ -200,9 +215,10 @@ impl ControlPlane {
                     .items
                     .iter()
                     .filter(|n| {
-                        n.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-                            cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")
-                        })
+                        n.status
+                            .as_ref()
+                            .and_then(|s| s.conditions.as_ref())
+                            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
                     })
                     .count();
                 Ok((ready >= count).then_some(()))
@@ -224,7 +240,12 @@ impl ControlPlane {
 
     /// [`Self::issue_kubeconfig`] for the control plane whose admin kubeconfig is
     /// `admin_kubeconfig` (its CA files sit beside it), usable from any process.
-    pub fn issue_kubeconfig_at(admin_kubeconfig: &Path, user: &str, groups: &[&str], path: &Path) -> anyhow::Result<()> {
+    pub fn issue_kubeconfig_at(
+        admin_kubeconfig: &Path,
+        user: &str,
+        groups: &[&str],
+        path: &Path,
+    ) -> anyhow::Result<()> {
         let dir = admin_kubeconfig.parent().context("a kubeconfig in a directory")?;
         let ca = pki::CertificateAuthority::load(&dir.join("ca.crt"), &dir.join("ca.key"))?;
         let pair = ca.client(user, groups)?;
@@ -233,7 +254,8 @@ impl ControlPlane {
         std::fs::write(&crt, pair.cert_pem)?;
         std::fs::write(&key, pair.key_pem)?;
         let kc = kube::config::Kubeconfig::read_from(admin_kubeconfig)?;
-        let server = kc.clusters.first().and_then(|c| c.cluster.as_ref()).and_then(|c| c.server.clone()).context("a server")?;
+        let server =
+            kc.clusters.first().and_then(|c| c.cluster.as_ref()).and_then(|c| c.server.clone()).context("a server")?;
         let name = kc.current_context.unwrap_or_default();
         kubeconfig::write(path, &name, &server, &dir.join("ca.crt"), &crt, &key)
     }
@@ -244,7 +266,9 @@ impl ControlPlane {
         let pp = PatchParams::apply(FIELD_MANAGER).force();
         for crd in crds {
             let name = crd.metadata.name.clone().context("a CRD has a name")?;
-            api.patch(&name, &pp, &Patch::Apply(crd)).await.with_context(|| format!("installing CRD {name} on {}", self.name))?;
+            api.patch(&name, &pp, &Patch::Apply(crd))
+                .await
+                .with_context(|| format!("installing CRD {name} on {}", self.name))?;
         }
         for crd in crds {
             let name = crd.metadata.name.as_deref().unwrap_or_default();

@@ -62,8 +62,8 @@ impl Fleet {
         let (hub, members) = futures::try_join!(hub, members)?;
 
         let (hub_crds, member_crds) = (apis::crd::all(), apis::crd::member());
-        let installs = std::iter::once(hub.install_crds(&hub_crds))
-            .chain(members.iter().map(|m| m.install_crds(&member_crds)));
+        let installs =
+            std::iter::once(hub.install_crds(&hub_crds)).chain(members.iter().map(|m| m.install_crds(&member_crds)));
         futures::future::try_join_all(installs).await.context("installing CRDs")?;
 
         Ok(Self { hub, members, dir, startup: began.elapsed(), temp })
@@ -103,7 +103,8 @@ fn sweep_stale_temp_dirs() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(TEMP_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse().ok()) else {
+        let Some(pid) = name.strip_prefix(TEMP_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse().ok())
+        else {
             continue;
         };
         if !process::alive(pid) {

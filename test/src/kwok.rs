@@ -132,6 +132,10 @@ pub fn node(name: &str, cpu: &str, memory: &str) -> Node {
             ..Default::default()
         },
         spec: Some(NodeSpec::default()),
-        status: Some(NodeStatus { capacity: Some(resources.clone()), allocatable: Some(resources), ..Default::default() }),
+        status: Some(NodeStatus {
+            capacity: Some(resources.clone()),
+            allocatable: Some(resources),
+            ..Default::default()
+        }),
     }
 }

@@ -24,7 +24,8 @@ impl CertificateAuthority {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(common_name, &[]);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
         Ok(Self { cert_pem: cert.pem(), issuer: Issuer::new(params, key) })
@@ -44,7 +45,11 @@ impl CertificateAuthority {
 
     /// A serving certificate for the loopback API server.
     pub fn serving(&self, common_name: &str) -> anyhow::Result<Pair> {
-        let mut params = CertificateParams::new(vec!["localhost".to_string(), "kubernetes".to_string(), "kubernetes.default.svc".to_string()])?;
+        let mut params = CertificateParams::new(vec![
+            "localhost".to_string(),
+            "kubernetes".to_string(),
+            "kubernetes.default.svc".to_string(),
+        ])?;
         params.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse()?));
         params.subject_alt_names.push(SanType::IpAddress("10.0.0.1".parse()?));
         params.distinguished_name = dn(common_name, &[]);

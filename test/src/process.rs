@@ -50,7 +50,11 @@ pub struct Process {
 impl Process {
     /// Starts `program args…` with stdout and stderr appended to `log`.
     pub fn spawn(name: &str, program: &Path, args: &[String], log: &Path) -> anyhow::Result<Self> {
-        let out = File::options().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))?;
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening {}", log.display()))?;
         let mut cmd = Command::new(program);
         cmd.args(args).stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out);
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
@@ -64,7 +68,8 @@ impl Process {
         }
         let (tx, rx) = mpsc::channel();
         spawner().lock().expect("spawner lock").send((cmd, tx)).expect("spawner thread alive");
-        let child = rx.recv().expect("spawner replies").with_context(|| format!("starting {name} ({})", program.display()))?;
+        let child =
+            rx.recv().expect("spawner replies").with_context(|| format!("starting {name} ({})", program.display()))?;
         Ok(Self { name: name.to_string(), log: log.to_path_buf(), child: Some(child) })
     }
 

@@ -54,12 +54,25 @@ pub fn fleet() -> &'static SharedFleet {
         .expect("the fleet start thread");
         match started {
             Ok(f) => {
-                let cluster = |cp: &crate::ControlPlane| Cluster { name: cp.name.clone(), server: cp.server.clone(), kubeconfig: cp.kubeconfig.clone() };
-                let info = SharedFleet { hub: cluster(&f.hub), members: f.members.iter().map(cluster).collect(), dir: f.dir.clone(), startup: f.startup };
+                let cluster = |cp: &crate::ControlPlane| Cluster {
+                    name: cp.name.clone(),
+                    server: cp.server.clone(),
+                    kubeconfig: cp.kubeconfig.clone(),
+                };
+                let info = SharedFleet {
+                    hub: cluster(&f.hub),
+                    members: f.members.iter().map(cluster).collect(),
+                    dir: f.dir.clone(),
+                    startup: f.startup,
+                };
                 *FLEET.lock().expect("fleet lock") = Some(f);
                 // SAFETY: registering a plain extern "C" function.
                 unsafe { libc::atexit(stop_at_exit) };
-                eprintln!("fleet: hub + {members} members started in {:.1?} under {}", info.startup, info.dir.display());
+                eprintln!(
+                    "fleet: hub + {members} members started in {:.1?} under {}",
+                    info.startup,
+                    info.dir.display()
+                );
                 Ok(info)
             }
             Err(e) => Err(format!("{e:#}")),

@@ -48,9 +48,11 @@ spec:
         let deployments = deployments.clone();
         async move {
             let d = deployments.get("nginx").await?;
-            let available = d.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-                cs.iter().any(|c| c.type_ == "Available" && c.status == "True")
-            });
+            let available = d
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Available" && c.status == "True"));
             let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
             Ok((available && ready == 3).then_some(d))
         }
@@ -69,7 +71,8 @@ async fn rbac_refuses_an_identity_without_grants() {
     // Authenticated (so /version answers) ...
     client.apiserver_version().await.expect("an authenticated user may read /version");
     // ... but not authorized.
-    let err = Api::<Namespace>::all(client).list(&Default::default()).await.expect_err("nobody may not list namespaces");
+    let err =
+        Api::<Namespace>::all(client).list(&Default::default()).await.expect_err("nobody may not list namespaces");
     match err {
         kube::Error::Api(s) => assert_eq!(s.code, 403, "{s:?}"),
         other => panic!("expected 403 Forbidden, got {other:?}"),
@@ -95,7 +98,8 @@ async fn every_sample_applies_to_the_hub() {
     // Namespaces first, as kubectl users order them.
     objects.sort_by_key(|(_, o)| o.types.as_ref().map(|t| t.kind != "Namespace").unwrap_or(true));
     for (file, obj) in &objects {
-        let applied = applier.apply(obj).await.unwrap_or_else(|e| panic!("{file}: {} refused: {e}", fleet::apply::describe(obj)));
+        let applied =
+            applier.apply(obj).await.unwrap_or_else(|e| panic!("{file}: {} refused: {e}", fleet::apply::describe(obj)));
         assert_eq!(applied.metadata.name, obj.metadata.name, "{file}");
         assert!(applied.metadata.uid.is_some(), "{file}: the server stored the object");
     }
@@ -221,11 +225,17 @@ spec:
         .await
         .unwrap();
     let mc = kubectl(&hub.kubeconfig, &["get", "membercluster", "it-columns"]);
-    assert_eq!(header(&mc), ["NAME", "JOINED", "AGE", "MEMBER-AGENT-LAST-SEEN", "NODE-COUNT", "AVAILABLE-CPU", "AVAILABLE-MEMORY"]);
+    assert_eq!(
+        header(&mc),
+        ["NAME", "JOINED", "AGE", "MEMBER-AGENT-LAST-SEEN", "NODE-COUNT", "AVAILABLE-CPU", "AVAILABLE-MEMORY"]
+    );
     let tmp = kubectl(&hub.kubeconfig, &["get", "tmp", "-n", "it-columns"]);
     assert_eq!(header(&tmp), ["NAME", "DNS-NAME", "IS-PROGRAMMED", "AGE"]);
     // Defaults are applied by the API server, as KubeFleet users see them.
-    let hb = kubectl(&hub.kubeconfig, &["get", "membercluster", "it-columns", "-o", "jsonpath={.spec.heartbeatPeriodSeconds}"]);
+    let hb = kubectl(
+        &hub.kubeconfig,
+        &["get", "membercluster", "it-columns", "-o", "jsonpath={.spec.heartbeatPeriodSeconds}"],
+    );
     assert_eq!(hb, "60");
 }
 
@@ -255,11 +265,14 @@ async fn agents_serve_health_readiness_and_metrics() {
     fleet::ControlPlane::issue_kubeconfig_at(&f.hub.kubeconfig, "it-member-1", &[], &member_id).unwrap();
 
     let (_hub_agent, hub_addr) = start_agent("hub-agent", &[format!("--kubeconfig={}", hub_id.display())]).await;
-    let (_member_agent, member_addr) = start_agent("member-agent", &[
-        "--member-name=member-1".into(),
-        format!("--hub-kubeconfig={}", member_id.display()),
-        format!("--kubeconfig={}", f.members[0].kubeconfig.display()),
-    ])
+    let (_member_agent, member_addr) = start_agent(
+        "member-agent",
+        &[
+            "--member-name=member-1".into(),
+            format!("--hub-kubeconfig={}", member_id.display()),
+            format!("--kubeconfig={}", f.members[0].kubeconfig.display()),
+        ],
+    )
     .await;
     for (agent, addr) in [("hub-agent", hub_addr), ("member-agent", member_addr)] {
         assert_eq!(probe::get(addr, "/healthz").await.unwrap().0, 200, "{agent}");
@@ -273,7 +286,9 @@ async fn agents_serve_health_readiness_and_metrics() {
 async fn an_agent_that_cannot_reach_its_api_server_fails_with_a_clear_error() {
     let f = fleet();
     let bad = f.dir.join("it-unreachable.kubeconfig");
-    let text = std::fs::read_to_string(&f.hub.kubeconfig).unwrap().replace(&f.hub.server, &format!("https://127.0.0.1:{}", free_port()));
+    let text = std::fs::read_to_string(&f.hub.kubeconfig)
+        .unwrap()
+        .replace(&f.hub.server, &format!("https://127.0.0.1:{}", free_port()));
     std::fs::write(&bad, text).unwrap();
     let out = tokio::process::Command::new(assets::workspace_binary("hub-agent").unwrap())
         .args([format!("--kubeconfig={}", bad.display()), "--admin-address=127.0.0.1:0".into()])

@@ -18,10 +18,8 @@ fn main() -> ExitCode {
             }
         }
     }
-    let want: BTreeMap<String, String> = apis::crd::all()
-        .iter()
-        .map(|crd| (apis::crd::file_name(crd), apis::crd::to_yaml(crd)))
-        .collect();
+    let want: BTreeMap<String, String> =
+        apis::crd::all().iter().map(|crd| (apis::crd::file_name(crd), apis::crd::to_yaml(crd))).collect();
     let diff = apis::crd::diff_dir(&dir, &want);
     if check {
         if diff.is_empty() {

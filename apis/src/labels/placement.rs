@@ -1,1 +1,95 @@
-//! Labels and annotations of `placement.kubernetes-fleet.io` objects.
+//! Labels and annotations of `placement.kubernetes-fleet.io` objects and of the
+//! objects fleet places on member clusters.
+
+// Snapshots, bindings and Works: which placement they belong to.
+
+/// Label on policy and resource snapshots, bindings and Works: the name of the
+/// placement they derive from (a ResourcePlacement's too, despite the name).
+pub const PLACEMENT_TRACKING: &str = "kubernetes-fleet.io/parent-CRP";
+/// Label on policy, resource and override snapshots: `"true"` on the latest
+/// snapshot of its parent, `"false"` on the others.
+pub const IS_LATEST_SNAPSHOT: &str = "kubernetes-fleet.io/is-latest-snapshot";
+/// Annotation on a policy snapshot: the placement generation it was made or
+/// last updated from.
+pub const CRP_GENERATION: &str = "kubernetes-fleet.io/CRP-generation";
+
+// Policy snapshots.
+
+/// Label on a policy snapshot: its index (`<placement>-<index>`, from 0).
+pub const POLICY_INDEX: &str = "kubernetes-fleet.io/policy-index";
+/// Annotation on a PickN policy snapshot: how many clusters to pick; updated in
+/// place when only `numberOfClusters` changes.
+pub const NUMBER_OF_CLUSTERS: &str = "kubernetes-fleet.io/number-of-clusters";
+
+// Resource snapshots.
+
+/// Label on a resource snapshot: the index of its group (one group per change).
+pub const RESOURCE_INDEX: &str = "kubernetes-fleet.io/resource-index";
+/// Annotation on the first snapshot of a group: SHA-256 over the whole group.
+pub const RESOURCE_GROUP_HASH: &str = "kubernetes-fleet.io/resource-hash";
+/// Annotation on the first snapshot of a group: how many snapshots the group has.
+pub const NUMBER_OF_RESOURCE_SNAPSHOTS: &str = "kubernetes-fleet.io/number-of-resource-snapshots";
+/// Annotation on the first snapshot of a group: how many enveloped objects the group holds.
+pub const NUMBER_OF_ENVELOPED_OBJECTS: &str = "kubernetes-fleet.io/number-of-enveloped-object";
+/// Annotation on every snapshot of a group but the first: its subindex.
+pub const SUBINDEX_OF_RESOURCE_SNAPSHOT: &str = "kubernetes-fleet.io/subindex-of-resource-snapshot";
+/// Annotation on the latest resource snapshot: when the next candidate change
+/// was detected (snapshot creation is throttled).
+pub const NEXT_RESOURCE_SNAPSHOT_CANDIDATE_DETECTION_TIME: &str =
+    "kubernetes-fleet.io/next-resource-snapshot-candidate-detection-time";
+
+// Override snapshots.
+
+/// Label on an override snapshot: the ClusterResourceOverride or ResourceOverride it copies.
+pub const OVERRIDE_TRACKING: &str = "kubernetes-fleet.io/parent-resource-override";
+/// Label on an override snapshot: its index (`<override>-<index>`, from 0).
+pub const OVERRIDE_INDEX: &str = "kubernetes-fleet.io/override-index";
+
+// Bindings.
+
+/// Annotation on an Unscheduled binding: the state it had before (Bound or Scheduled).
+pub const PREVIOUS_BINDING_STATE: &str = "kubernetes-fleet.io/previous-binding-state";
+
+// Works.
+
+/// Label on a Work: the binding it was generated from.
+pub const PARENT_BINDING: &str = "kubernetes-fleet.io/parent-resource-binding";
+/// Label on a Work: the namespace of its ResourcePlacement (absent for a ClusterResourcePlacement).
+pub const PARENT_NAMESPACE: &str = "kubernetes-fleet.io/parent-placement-namespace";
+/// Label on a Work: the resource index of the snapshot it was generated from.
+pub const PARENT_RESOURCE_SNAPSHOT_INDEX: &str = "kubernetes-fleet.io/parent-resource-snapshot-index";
+/// Annotation on a Work: the name of the first resource snapshot of its group.
+pub const PARENT_RESOURCE_SNAPSHOT_NAME: &str = "kubernetes-fleet.io/parent-resource-snapshot-name";
+/// Annotation on a Work: a hash of the ClusterResourceOverrideSnapshots applied to it.
+pub const PARENT_CLUSTER_RESOURCE_OVERRIDE_SNAPSHOT_HASH: &str =
+    "kubernetes-fleet.io/parent-cluster-resource-override-snapshot-hash";
+/// Annotation on a Work: a hash of the ResourceOverrideSnapshots applied to it.
+pub const PARENT_RESOURCE_OVERRIDE_SNAPSHOT_HASH: &str = "kubernetes-fleet.io/parent-resource-override-snapshot-hash";
+/// Label on a Work generated from an envelope: the envelope's type (an `EnvelopeType`).
+pub const ENVELOPE_TYPE: &str = "kubernetes-fleet.io/envelope-work";
+/// Label on a Work generated from an envelope: the envelope's name.
+pub const ENVELOPE_NAME: &str = "kubernetes-fleet.io/envelope-name";
+/// Label on a Work generated from an envelope: the envelope's namespace.
+pub const ENVELOPE_NAMESPACE: &str = "kubernetes-fleet.io/envelope-namespace";
+
+/// Annotation on a ConfigMap: `"true"` makes it a (legacy) envelope whose data
+/// values are manifests to place instead of the ConfigMap itself.
+pub const ENVELOPE_CONFIGMAP: &str = "kubernetes-fleet.io/envelope-configmap";
+
+// Objects placed on member clusters.
+
+/// Annotation on a placed object: the hash of the manifest it was applied from.
+pub const MANIFEST_HASH: &str = "kubernetes-fleet.io/spec-hash";
+/// Annotation on a placed object (client-side apply): the last applied manifest.
+pub const LAST_APPLIED_CONFIG: &str = "kubernetes-fleet.io/last-applied-configuration";
+
+// Staged updates.
+
+/// Label on staged-update objects: the update run they belong to.
+pub const TARGET_UPDATE_RUN: &str = "kubernetes-fleet.io/targetUpdateRun";
+/// Label on an approval request: `beforeStage` or `afterStage`.
+pub const TASK_TYPE: &str = "kubernetes-fleet.io/taskType";
+/// Label on an approval request: the stage it gates.
+pub const TARGET_UPDATING_STAGE: &str = "kubernetes-fleet.io/targetUpdatingStage";
+/// Label on an approval request: `"true"` on the latest one of its update run.
+pub const IS_LATEST_UPDATE_RUN_APPROVAL: &str = "kubernetes-fleet.io/isLatestUpdateRunApproval";

@@ -20,7 +20,8 @@ step "starting a hub and $members members (etcd, kube-apiserver, kube-controller
 "$fleet" --dir "$dir" up --members "$members"
 
 step "the hub serves Flotilla's APIs (KubeFleet's groups and kinds)"
-"$kubectl" --kubeconfig "$dir/hub.kubeconfig" api-resources --categories=fleet -o name | sort | sed 's/^/  /'
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" api-resources --sort-by=name \
+  | awk 'NR==1 || /kubernetes-fleet\.io|fleet\.azure\.com/' | sed 's/^/  /'
 for i in $(seq 1 "$members"); do
   m=member-$i
   step "$m answers: its nodes (kwok plays the kubelet)"

@@ -3,13 +3,15 @@
 //! serde round trip, and the CRDs carry the versions, names, printer columns,
 //! ranges and CEL rules fleet-networking's do.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use apis::networking::*;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{CustomResourceDefinition, JSONSchemaProps};
+use common::*;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{CustomResourceExt, Resource};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 const SERVICE_EXPORT: &str = include_str!("../../config/samples/networking_v1alpha1_serviceexport.yaml");
@@ -18,32 +20,11 @@ const PROFILE_FULL: &str = include_str!("../../config/samples/networking_v1beta1
 const BACKEND: &str = include_str!("../../config/samples/networking_v1alpha1_trafficmanagerbackend.yaml");
 const MCS: &str = include_str!("../../config/samples/networking_v1alpha1_multiclusterservice.yaml");
 
-fn parse<K: DeserializeOwned>(yaml: &str) -> K {
-    serde_saphyr::from_str(yaml).expect("sample parses")
-}
-
-fn api_version(yaml: &str) -> String {
-    let v: Value = serde_saphyr::from_str(yaml).expect("sample parses");
-    v["apiVersion"].as_str().expect("apiVersion").to_string()
-}
-
-/// Serializes `obj`, parses it back and checks nothing changed (the root
-/// types have no `PartialEq`, so their serialized forms are compared).
-fn round_trip<K>(obj: &K) -> Value
-where
-    K: serde::Serialize + DeserializeOwned,
-{
-    let v = serde_json::to_value(obj).unwrap();
-    let back: K = serde_json::from_value(v.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&back).unwrap(), v);
-    v
-}
-
 // --- samples ----------------------------------------------------------------
 
 #[test]
 fn tutorial_service_export_parses_and_has_no_spec() {
-    assert_eq!(api_version(SERVICE_EXPORT), "networking.fleet.azure.com/v1alpha1");
+    assert_eq!(raw(SERVICE_EXPORT)["apiVersion"], "networking.fleet.azure.com/v1alpha1");
     let se: ServiceExport = parse(SERVICE_EXPORT);
     assert_eq!(se.metadata.name.as_deref(), Some("nginx-service"));
     assert_eq!(se.metadata.namespace.as_deref(), Some("test-app"));
@@ -56,7 +37,7 @@ fn tutorial_service_export_parses_and_has_no_spec() {
 
 #[test]
 fn tutorial_profile_needs_no_resource_group_and_gets_monitor_defaults() {
-    assert_eq!(api_version(PROFILE), "networking.fleet.azure.com/v1alpha1");
+    assert_eq!(raw(PROFILE)["apiVersion"], "networking.fleet.azure.com/v1alpha1");
     let tmp: TrafficManagerProfile = parse(PROFILE);
     assert_eq!(tmp.metadata.name.as_deref(), Some("nginx-profile"));
     assert_eq!(tmp.metadata.namespace.as_deref(), Some("test-app"));
@@ -77,7 +58,7 @@ fn tutorial_profile_needs_no_resource_group_and_gets_monitor_defaults() {
 
 #[test]
 fn full_profile_sample_keeps_every_monitor_field() {
-    assert_eq!(api_version(PROFILE_FULL), "networking.fleet.azure.com/v1beta1");
+    assert_eq!(raw(PROFILE_FULL)["apiVersion"], "networking.fleet.azure.com/v1beta1");
     let tmp: TrafficManagerProfile = parse(PROFILE_FULL);
     let mc = tmp.spec.monitor_config.clone().unwrap();
     assert_eq!(mc.protocol, MonitorProtocol::Https);
@@ -112,7 +93,7 @@ fn effective_monitor_config_fills_the_interval_dependent_timeout() {
 
 #[test]
 fn tutorial_backend_parses() {
-    assert_eq!(api_version(BACKEND), "networking.fleet.azure.com/v1alpha1");
+    assert_eq!(raw(BACKEND)["apiVersion"], "networking.fleet.azure.com/v1alpha1");
     let tmb: TrafficManagerBackend = parse(BACKEND);
     assert_eq!(tmb.metadata.name.as_deref(), Some("nginx-backend"));
     assert_eq!(tmb.spec.profile.name, "nginx-profile");
@@ -156,7 +137,7 @@ fn backend_status_uses_from_not_the_old_cluster_field() {
 
 #[test]
 fn multi_cluster_service_sample_parses() {
-    assert_eq!(api_version(MCS), "networking.fleet.azure.com/v1alpha1");
+    assert_eq!(raw(MCS)["apiVersion"], "networking.fleet.azure.com/v1alpha1");
     let mcs: MultiClusterService = parse(MCS);
     assert_eq!(mcs.spec.service_import.name, "nginx-service");
     round_trip(&mcs);
@@ -247,36 +228,6 @@ fn service_import_and_internal_service_import_share_a_status() {
 
 // --- CRDs -------------------------------------------------------------------
 
-fn crd(kind: &str) -> CustomResourceDefinition {
-    crds().into_iter().find(|c| c.spec.names.kind == kind).unwrap_or_else(|| panic!("no CRD for {kind}"))
-}
-
-fn schema(kind: &str) -> Value {
-    let crd = crd(kind);
-    let v = crd.spec.versions.iter().find(|v| v.storage).unwrap();
-    serde_json::to_value(v.schema.as_ref().unwrap().open_api_v3_schema.as_ref().unwrap()).unwrap()
-}
-
-/// The schema at a dotted path of property names below the root.
-fn at<'a>(schema: &'a Value, path: &str) -> &'a Value {
-    path.split('.').fold(schema, |s, p| {
-        let s = if p == "[]" { &s["items"] } else { &s["properties"][p] };
-        assert!(!s.is_null(), "no schema at {path} (stuck at {p})");
-        s
-    })
-}
-
-fn rules(schema: &Value) -> Vec<(String, String)> {
-    schema["x-kubernetes-validations"]
-        .as_array()
-        .map(|rs| {
-            rs.iter()
-                .map(|r| (r["rule"].as_str().unwrap().to_string(), r["message"].as_str().unwrap_or("").to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 const KINDS: [(&str, &str, &str); 7] = [
     ("ServiceExport", "serviceexports", "svcexport"),
     ("InternalServiceExport", "internalserviceexports", "internalsvcexport"),
@@ -320,54 +271,40 @@ fn rust_types_are_the_storage_version() {
     assert_eq!(ServiceExport::crd().spec.versions[0].name, apis::crd::STORAGE_VERSION);
 }
 
-fn columns(kind: &str) -> Vec<(String, String, String)> {
-    crd(kind).spec.versions[1]
-        .additional_printer_columns
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| (c.name, c.type_, c.json_path))
-        .collect()
-}
-
-fn cols(cs: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
-    cs.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
-}
-
 #[test]
 fn printer_columns_match_fleet_networking() {
-    let age = ("Age", "date", ".metadata.creationTimestamp");
+    let age = ("Age", "date", ".metadata.creationTimestamp", 0);
     assert_eq!(
         columns("TrafficManagerProfile"),
         cols(&[
-            ("DNS-Name", "string", ".status.dnsName"),
-            ("Is-Programmed", "string", ".status.conditions[?(@.type=='Programmed')].status"),
+            ("DNS-Name", "string", ".status.dnsName", 0),
+            ("Is-Programmed", "string", ".status.conditions[?(@.type=='Programmed')].status", 0),
             age,
         ])
     );
     assert_eq!(
         columns("TrafficManagerBackend"),
         cols(&[
-            ("Profile", "string", ".spec.profile.name"),
-            ("Backend", "string", ".spec.backend.name"),
-            ("Is-Accepted", "string", ".status.conditions[?(@.type=='Accepted')].status"),
+            ("Profile", "string", ".spec.profile.name", 0),
+            ("Backend", "string", ".spec.backend.name", 0),
+            ("Is-Accepted", "string", ".status.conditions[?(@.type=='Accepted')].status", 0),
             age,
         ])
     );
     assert_eq!(
         columns("ServiceExport"),
         cols(&[
-            ("Is-Valid", "string", ".status.conditions[?(@.type=='Valid')].status"),
-            ("Is-Conflicted", "string", ".status.conditions[?(@.type=='Conflict')].status"),
+            ("Is-Valid", "string", ".status.conditions[?(@.type=='Valid')].status", 0),
+            ("Is-Conflicted", "string", ".status.conditions[?(@.type=='Conflict')].status", 0),
             age,
         ])
     );
     assert_eq!(
         columns("MultiClusterService"),
         cols(&[
-            ("Service-Import", "string", ".spec.serviceImport.name"),
-            ("External-IP", "string", ".status.loadBalancer.ingress[0].ip"),
-            ("Is-Valid", "string", ".status.conditions[?(@.type=='Valid')].status"),
+            ("Service-Import", "string", ".spec.serviceImport.name", 0),
+            ("External-IP", "string", ".status.loadBalancer.ingress[0].ip", 0),
+            ("Is-Valid", "string", ".status.conditions[?(@.type=='Valid')].status", 0),
             age,
         ])
     );

@@ -5,10 +5,13 @@
 //! CEL rules. The rules themselves are exercised against a real API server by
 //! the integration tests.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use apis::placement::*;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{CustomResourceDefinition, JSONSchemaProps};
+use common::*;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::JSONSchemaProps;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{CustomResourceExt, Resource};
 use serde::de::DeserializeOwned;
@@ -25,22 +28,6 @@ const CRE: &str = include_str!("../../config/samples/placement_v1beta1_clusterre
 const EVICTION: &str = include_str!("../../config/samples/placement_v1beta1_clusterresourceplacementeviction.yaml");
 const BUDGET: &str =
     include_str!("../../config/samples/placement_v1beta1_clusterresourceplacementdisruptionbudget.yaml");
-
-fn parse<K: DeserializeOwned>(yaml: &str) -> K {
-    serde_saphyr::from_str(yaml).expect("sample parses")
-}
-
-fn raw(yaml: &str) -> Value {
-    serde_saphyr::from_str(yaml).expect("sample parses")
-}
-
-/// Serializes `obj`, parses it back and checks nothing changed.
-fn round_trip<K: serde::Serialize + DeserializeOwned>(obj: &K) -> Value {
-    let v = serde_json::to_value(obj).unwrap();
-    let back: K = serde_json::from_value(v.clone()).unwrap();
-    assert_eq!(serde_json::to_value(&back).unwrap(), v);
-    v
-}
 
 /// Every field of `want` is in `got` with the same value (`got` may add
 /// defaults); `apiVersion` is skipped, as the Rust types write the storage version.
@@ -273,9 +260,9 @@ fn placement_status_round_trips_with_upstream_field_names() {
     });
     let st: PlacementStatus = serde_json::from_value(status.clone()).unwrap();
     let pcs = &st.placement_statuses[0];
-    assert_eq!(pcs.failed_placements[0].resource.kind, "Service");
-    assert_eq!(pcs.drifted_placements[0].target_cluster_observed_generation, 2);
-    assert_eq!(pcs.diffed_placements[0].target_cluster_observed_generation, None);
+    assert_eq!(pcs.reports.failed_placements[0].resource.kind, "Service");
+    assert_eq!(pcs.reports.drifted_placements[0].target_cluster_observed_generation, 2);
+    assert_eq!(pcs.reports.diffed_placements[0].target_cluster_observed_generation, None);
     assert_eq!(st.selected_resources[1].envelope.as_ref().unwrap().type_, EnvelopeType::ResourceEnvelope);
     assert_eq!(st.conditions[0].type_, apis::conditions::placement::CRP_SCHEDULED);
     assert_eq!(st.conditions[0].reason, apis::conditions::placement::REASON_SCHEDULING_POLICY_FULFILLED);
@@ -393,40 +380,6 @@ fn shared_specs_dereference_to_the_common_type() {
 
 // --- CRDs -------------------------------------------------------------------
 
-fn crd(kind: &str) -> CustomResourceDefinition {
-    crds().into_iter().find(|c| c.spec.names.kind == kind).unwrap_or_else(|| panic!("no CRD for {kind}"))
-}
-
-fn schema(kind: &str) -> Value {
-    let crd = crd(kind);
-    let v = crd.spec.versions.iter().find(|v| v.storage).unwrap();
-    serde_json::to_value(v.schema.as_ref().unwrap().open_api_v3_schema.as_ref().unwrap()).unwrap()
-}
-
-/// The schema at a dotted path of property names below the root (`[]` for items).
-fn at<'a>(schema: &'a Value, path: &str) -> &'a Value {
-    path.split('.').fold(schema, |s, p| {
-        let s = if p == "[]" { &s["items"] } else { &s["properties"][p] };
-        assert!(!s.is_null(), "no schema at {path} (stuck at {p})");
-        s
-    })
-}
-
-/// The (rule, message or messageExpression) pairs at a schema node.
-fn rules(schema: &Value) -> Vec<(String, String)> {
-    schema["x-kubernetes-validations"]
-        .as_array()
-        .map(|rs| {
-            rs.iter()
-                .map(|r| {
-                    let msg = r["message"].as_str().or(r["messageExpression"].as_str()).unwrap_or("");
-                    (r["rule"].as_str().unwrap().to_string(), msg.to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn has_rule(schema: &Value, rule_part: &str, message_part: &str) -> bool {
     rules(schema).iter().any(|(r, m)| r.contains(rule_part) && m.contains(message_part))
 }
@@ -503,13 +456,6 @@ fn every_kind_is_served_as_kubefleet_serves_it_and_stored_as_v1beta1() {
 }
 
 #[test]
-fn the_seed_tutorial_versions_are_served() {
-    let served = |kind: &str, version: &str| crd(kind).spec.versions.iter().any(|v| v.name == version && v.served);
-    assert!(served("ClusterResourcePlacement", "v1"));
-    assert!(served("ResourceOverride", "v1alpha1"));
-}
-
-#[test]
 fn members_get_applied_work_only() {
     let kinds: Vec<_> = member_crds().into_iter().map(|c| c.spec.names.kind).collect();
     assert_eq!(kinds, ["AppliedWork"]);
@@ -520,20 +466,6 @@ fn members_get_applied_work_only() {
 fn rust_types_are_the_storage_version() {
     assert_eq!(ClusterResourcePlacement::api_version(&()), "placement.kubernetes-fleet.io/v1beta1");
     assert_eq!(ResourceOverride::crd().spec.versions[0].name, apis::crd::STORAGE_VERSION);
-}
-
-fn columns(kind: &str) -> Vec<(String, String, String, i32)> {
-    crd(kind).spec.versions[0]
-        .additional_printer_columns
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| (c.name, c.type_, c.json_path, c.priority.unwrap_or(0)))
-        .collect()
-}
-
-fn cols(cs: &[(&str, &str, &str, i32)]) -> Vec<(String, String, String, i32)> {
-    cs.iter().map(|(a, b, c, p)| (a.to_string(), b.to_string(), c.to_string(), *p)).collect()
 }
 
 #[test]

@@ -10,10 +10,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    ApplyStrategy, ClusterDecision, DiffedResourcePlacement, DriftedResourcePlacement, FailedResourcePlacement,
-    NamespacedName,
-};
+use super::{ApplyStrategy, ClusterDecision, NamespacedName, PlacementReports};
 
 /// Binds a ClusterResourcePlacement to one cluster.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -89,18 +86,8 @@ pub enum BindingState {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceBindingStatus {
-    /// At most the first 100 objects that failed to apply or are unavailable.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 100))]
-    pub failed_placements: Vec<FailedResourcePlacement>,
-    /// At most the first 100 objects that drifted from the hub manifest.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 100))]
-    pub drifted_placements: Vec<DriftedResourcePlacement>,
-    /// At most the first 100 objects that differ from the hub manifest.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 100))]
-    pub diffed_placements: Vec<DiffedResourcePlacement>,
+    #[serde(flatten)]
+    pub reports: PlacementReports,
     /// `RolloutStarted`, `Overridden`, `WorkSynchronized`, `Applied`, `Available`, `DiffReported`.
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::conditions")]

@@ -86,6 +86,21 @@ pub struct PerClusterPlacementStatus {
     /// ClusterResourceOverrideSnapshot names applied on this cluster.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub applicable_cluster_resource_overrides: Vec<String>,
+    #[serde(flatten)]
+    pub reports: PlacementReports,
+    /// `Scheduled`, `RolloutStarted`, `Overridden`, `WorkSynchronized`,
+    /// `Applied`, `Available` (or `DiffReported`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::schema::conditions")]
+    pub conditions: Vec<Condition>,
+}
+
+// The objects that failed, drifted or differ on one cluster, flattened into both
+// the per-cluster placement status and the binding status. A plain comment, not a
+// doc comment: schemars would copy a doc comment into both parents' descriptions.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementReports {
     /// At most the first 100 objects that failed to apply or are unavailable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 100))]
@@ -98,11 +113,6 @@ pub struct PerClusterPlacementStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 100))]
     pub diffed_placements: Vec<DiffedResourcePlacement>,
-    /// `Scheduled`, `RolloutStarted`, `Overridden`, `WorkSynchronized`,
-    /// `Applied`, `Available` (or `DiffReported`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "crate::schema::conditions")]
-    pub conditions: Vec<Condition>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]

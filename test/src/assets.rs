@@ -24,11 +24,21 @@ pub fn repo_root() -> PathBuf {
 }
 
 fn provided(name: &str) -> Option<PathBuf> {
+    provided_by(name, |var| std::env::var_os(var), |p| p.is_file())
+}
+
+/// envtest's lookup order: `TEST_ASSET_<NAME>` (e.g. `TEST_ASSET_KUBE_APISERVER`),
+/// then `$KUBEBUILDER_ASSETS/<name>`; a path counts only if the file exists.
+fn provided_by(
+    name: &str,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    exists: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
     let var = format!("TEST_ASSET_{}", name.to_uppercase().replace('-', "_"));
-    if let Some(p) = std::env::var_os(&var).map(PathBuf::from).filter(|p| p.is_file()) {
+    if let Some(p) = env(&var).map(PathBuf::from).filter(|p| exists(p)) {
         return Some(p);
     }
-    std::env::var_os("KUBEBUILDER_ASSETS").map(|d| PathBuf::from(d).join(name)).filter(|p| p.is_file())
+    env("KUBEBUILDER_ASSETS").map(|d| PathBuf::from(d).join(name)).filter(|p| exists(p))
 }
 
 static CACHE_BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -79,4 +89,39 @@ pub fn workspace_binary(name: &str) -> anyhow::Result<PathBuf> {
         }
     }
     bail!("{name} is not built next to {}; run `cargo build --workspace`", exe.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::HashMap, ffi::OsString};
+
+    use super::*;
+
+    fn lookup(vars: &[(&str, &str)], files: &[&str], name: &str) -> Option<PathBuf> {
+        let vars: HashMap<String, OsString> = vars.iter().map(|(k, v)| (k.to_string(), OsString::from(v))).collect();
+        provided_by(name, |k| vars.get(k).cloned(), |p| files.iter().any(|f| Path::new(f) == p))
+    }
+
+    #[test]
+    fn test_asset_variable_wins_over_kubebuilder_assets() {
+        let vars = [("TEST_ASSET_KUBE_APISERVER", "/a/kube-apiserver"), ("KUBEBUILDER_ASSETS", "/kb")];
+        let files = ["/a/kube-apiserver", "/kb/kube-apiserver"];
+        assert_eq!(lookup(&vars, &files, KUBE_APISERVER), Some("/a/kube-apiserver".into()));
+    }
+
+    #[test]
+    fn kubebuilder_assets_is_used_per_binary() {
+        let vars = [("KUBEBUILDER_ASSETS", "/kb")];
+        let files = ["/kb/etcd", "/kb/kube-apiserver", "/kb/kubectl"];
+        assert_eq!(lookup(&vars, &files, ETCD), Some("/kb/etcd".into()));
+        // envtest ships no kwok: that one is built.
+        assert_eq!(lookup(&vars, &files, KWOK), None);
+    }
+
+    #[test]
+    fn a_path_to_a_missing_file_is_ignored() {
+        let vars = [("TEST_ASSET_ETCD", "/gone/etcd"), ("KUBEBUILDER_ASSETS", "/kb")];
+        assert_eq!(lookup(&vars, &["/kb/etcd"], ETCD), Some("/kb/etcd".into()));
+        assert_eq!(lookup(&vars, &[], ETCD), None);
+    }
 }

@@ -3,6 +3,7 @@
 //! namespaces and names.
 
 use std::{
+    io::Write,
     path::PathBuf,
     sync::{Mutex, OnceLock},
 };
@@ -68,7 +69,9 @@ pub fn fleet() -> &'static SharedFleet {
                 *FLEET.lock().expect("fleet lock") = Some(f);
                 // SAFETY: registering a plain extern "C" function.
                 unsafe { libc::atexit(stop_at_exit) };
-                eprintln!(
+                // Straight to stderr, past libtest's capture: CI logs show a real fleet ran.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "fleet: hub + {members} members started in {:.1?} under {}",
                     info.startup,
                     info.dir.display()

@@ -101,6 +101,8 @@ fn run_foreground(dir: &Path, members: usize, nodes_per_member: usize) -> anyhow
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let state = std::path::absolute(dir.join("state"))?;
+        // Left behind if an earlier fleet was killed; `ready` must mean this one.
+        let _ = std::fs::remove_file(dir.join(READY));
         let _ = std::fs::remove_dir_all(&state);
         let mut f = Fleet::start(FleetOptions { members, nodes_per_member, dir: Some(state.clone()) }).await?;
         let configs = export_kubeconfigs(&f, dir)?;

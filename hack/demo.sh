@@ -12,7 +12,7 @@ fleet=target/debug/fleet
 
 step() { printf '\ndemo: %s\n' "$*"; }
 
-if "$fleet" --dir "$dir" status | grep -q running; then
+if "$fleet" --dir "$dir" status | grep -q "running (pid"; then
   step "a fleet is already running; restarting it"
   "$fleet" --dir "$dir" down
 fi

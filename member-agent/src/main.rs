@@ -2,10 +2,10 @@
 //! For now it connects to the hub and to its member cluster and serves its admin
 //! endpoints; joining, heartbeats and the applier arrive with later issues.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::path::PathBuf;
 
 use clap::Parser;
-use flotilla_runtime::{AdminServer, Readiness, admin::shutdown_signal, client, telemetry};
+use flotilla_runtime::{Readiness, admin::AdminArgs, client};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -21,23 +21,16 @@ struct Args {
     /// Kubeconfig of the member cluster; without it, the in-cluster config is used.
     #[arg(long, env = "KUBECONFIG")]
     kubeconfig: Option<PathBuf>,
-    /// Address of the admin server (/healthz, /readyz, /metrics).
-    #[arg(long, default_value = "0.0.0.0:8080")]
-    admin_address: SocketAddr,
-    /// Log one JSON object per line.
-    #[arg(long)]
-    log_json: bool,
+    #[command(flatten)]
+    admin: AdminArgs,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    telemetry::init(args.log_json);
-
     let readiness = Readiness::default();
-    let admin = AdminServer::bind(args.admin_address, Registry::default(), "member-agent", readiness.clone()).await?;
-    info!(address = %admin.local_addr()?, member = %args.member_name, "admin server listening");
-    let admin = tokio::spawn(admin.serve(shutdown_signal()));
+    let admin = args.admin.start("member-agent", Registry::default(), readiness.clone()).await?;
+    info!(member = %args.member_name, "starting");
 
     let hub = client::connect(Some(&args.hub_kubeconfig), "hub").await?;
     let member = client::connect(args.kubeconfig.as_deref(), "member").await?;

@@ -13,6 +13,33 @@ use axum::{Router, extract::State, http::StatusCode, http::header, response::Int
 use prometheus_client::{encoding::text::encode, metrics::info::Info, registry::Registry};
 use tokio::net::TcpListener;
 
+/// The flags every agent takes for its admin server and logging.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AdminArgs {
+    /// Address of the admin server (/healthz, /readyz, /metrics).
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub admin_address: SocketAddr,
+    /// Log one JSON object per line.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+impl AdminArgs {
+    /// Sets up logging and starts the admin server, which serves until SIGTERM
+    /// or Ctrl-C; await the handle to run until then.
+    pub async fn start(
+        &self,
+        agent: &'static str,
+        registry: Registry,
+        readiness: Readiness,
+    ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+        crate::telemetry::init(self.log_json);
+        let server = AdminServer::bind(self.admin_address, registry, agent, readiness).await?;
+        tracing::info!(address = %server.local_addr()?, "admin server listening");
+        Ok(tokio::spawn(server.serve(shutdown_signal())))
+    }
+}
+
 /// Set once the agent can do its job; `/readyz` answers 503 until then.
 #[derive(Clone, Default)]
 pub struct Readiness(Arc<AtomicBool>);

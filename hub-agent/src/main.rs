@@ -1,8 +1,10 @@
-//! hub-agent: runs on the hub and turns placements and overrides into per-cluster Works.
-//! For now it connects to the hub and serves its admin endpoints; the
-//! controllers arrive with the membership, placement and override issues.
+//! hub-agent: runs on the hub and turns placements and overrides into
+//! per-cluster Works. Today: membership (MemberCluster ⇄ InternalMemberCluster).
 
-use std::path::PathBuf;
+mod membership;
+mod metrics;
+
+use std::{path::PathBuf, time::Duration};
 
 use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
@@ -15,6 +17,16 @@ struct Args {
     /// Kubeconfig of the hub cluster; without it, the in-cluster config is used.
     #[arg(long, env = "KUBECONFIG")]
     kubeconfig: Option<PathBuf>,
+    /// How long a deleted member's agent gets to acknowledge leaving before the
+    /// hub removes the member's namespace without it.
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    force_delete_wait_time: Duration,
+    /// A member whose last heartbeat is older than this gets no new placements.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    heartbeat_timeout: Duration,
+    /// A member that has not been healthy for this long gets no new placements.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    unhealthy_timeout: Duration,
     #[command(flatten)]
     admin: AdminArgs,
 }
@@ -22,15 +34,28 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let mut registry = Registry::default();
+    let metrics = metrics::Metrics::register(&mut registry);
     let readiness = Readiness::default();
-    let admin = args.admin.start("hub-agent", Registry::default(), readiness.clone()).await?;
+    let admin = args.admin.start("hub-agent", registry, readiness.clone()).await?;
 
     let hub = client::connect(args.kubeconfig.as_deref(), "hub").await?;
     let version = client::check(&hub, "hub").await?;
     info!(%version, "connected to the hub");
-    readiness.set(true);
+
+    let config = membership::Config {
+        force_delete_wait: args.force_delete_wait_time,
+        eligibility: membership::eligibility::Policy {
+            heartbeat_timeout: args.heartbeat_timeout,
+            unhealthy_timeout: args.unhealthy_timeout,
+        },
+    };
+    let ready = readiness.clone();
+    let controllers = tokio::spawn(membership::run(hub, config, metrics, move || ready.set(true)));
 
     admin.await??;
+    readiness.set(false);
+    controllers.abort();
     info!("shut down");
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod finalizer;
 pub mod telemetry;
 
 pub use admin::{AdminServer, Readiness};

@@ -18,3 +18,17 @@ pub const GROUP: &str = "cluster.kubernetes-fleet.io";
 pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![served_as::<MemberCluster>(&["v1"]), served_as::<InternalMemberCluster>(&["v1"])]
 }
+
+/// The hub namespace reserved for one member: its InternalMemberCluster, Works and exports.
+pub fn member_namespace(member: &str) -> String {
+    format!("fleet-member-{member}")
+}
+
+/// The Role and RoleBinding that let a member agent use its reserved namespace.
+pub fn member_role_name(member: &str) -> String {
+    format!("fleet-role-{member}")
+}
+
+pub fn member_role_binding_name(member: &str) -> String {
+    format!("fleet-rolebinding-{member}")
+}

@@ -24,7 +24,9 @@ pub struct ClusterStatus {
     /// Namespace → work name, for namespace affinity.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub namespaces: BTreeMap<String, String>,
+    /// One entry per agent type; each agent applies only its own entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "crate::schema::list_map_by_type::<AgentStatus>")]
     pub agent_status: Vec<AgentStatus>,
 }
 

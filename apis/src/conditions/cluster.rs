@@ -11,3 +11,11 @@ pub const REASON_NOT_READY_TO_JOIN: &str = "MemberClusterNotReadyToJoin";
 pub const REASON_JOINED: &str = "MemberClusterJoined";
 pub const REASON_LEFT: &str = "MemberClusterLeft";
 pub const REASON_JOIN_STATE_UNKNOWN: &str = "MemberClusterJoinStateUnknown";
+
+/// Reasons of the member agent's own conditions in `agentStatus`.
+pub const REASON_AGENT_JOINED: &str = "InternalMemberClusterJoined";
+pub const REASON_AGENT_LEFT: &str = "InternalMemberClusterLeft";
+pub const REASON_AGENT_HEALTHY: &str = "InternalMemberClusterHealthy";
+pub const REASON_AGENT_UNHEALTHY: &str = "InternalMemberClusterUnhealthy";
+pub const REASON_PROPERTIES_COLLECTED: &str = "PropertiesCollected";
+pub const REASON_PROPERTY_COLLECTION_FAILED: &str = "PropertyCollectionFailed";

@@ -31,3 +31,48 @@ pub async fn check(client: &Client, what: &str) -> anyhow::Result<String> {
     let v = client.apiserver_version().await.with_context(|| format!("reaching the {what} API server"))?;
     Ok(v.git_version)
 }
+
+/// How an agent proves who it is to the hub.
+#[derive(Clone, Debug)]
+pub enum HubAuth {
+    ClientCertificate { cert: std::path::PathBuf, key: std::path::PathBuf },
+    TokenFile(std::path::PathBuf),
+}
+
+/// A client for `server` that trusts `ca` (or the system roots) and
+/// authenticates with `auth`; the token file is re-read as it rotates.
+pub async fn connect_to(server: &str, ca: Option<&Path>, auth: HubAuth, what: &str) -> anyhow::Result<Client> {
+    use kube::config::{AuthInfo, Cluster, Context as KubeContext, NamedAuthInfo, NamedCluster, NamedContext};
+    let path = |p: &Path| Some(p.display().to_string());
+    let mut user = AuthInfo::default();
+    match &auth {
+        HubAuth::ClientCertificate { cert, key } => {
+            user.client_certificate = path(cert);
+            user.client_key = path(key);
+        }
+        HubAuth::TokenFile(t) => user.token_file = path(t),
+    }
+    let kc = Kubeconfig {
+        clusters: vec![NamedCluster {
+            name: what.into(),
+            cluster: Some(Cluster {
+                server: Some(server.into()),
+                certificate_authority: ca.and_then(path),
+                ..Default::default()
+            }),
+            other: Default::default(),
+        }],
+        auth_infos: vec![NamedAuthInfo { name: what.into(), auth_info: Some(user), other: Default::default() }],
+        contexts: vec![NamedContext {
+            name: what.into(),
+            context: Some(KubeContext { cluster: what.into(), user: Some(what.into()), ..Default::default() }),
+            other: Default::default(),
+        }],
+        current_context: Some(what.into()),
+        ..Default::default()
+    };
+    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .with_context(|| format!("configuring the {what} connection to {server}"))?;
+    Client::try_from(config).with_context(|| format!("building the {what} client"))
+}

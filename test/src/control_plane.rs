@@ -279,6 +279,13 @@ impl ControlPlane {
         Ok(())
     }
 
+    /// Stops one component (e.g. etcd, to make the API server unready).
+    pub fn stop_component(&mut self, binary: &str) {
+        if let Some(p) = self.processes.iter_mut().find(|p| p.name.ends_with(&format!("/{binary}"))) {
+            p.stop(Duration::from_secs(5));
+        }
+    }
+
     /// Resident memory of all this control plane's processes, by process.
     pub fn memory(&self) -> Vec<(String, u64)> {
         self.processes.iter().map(|p| (p.name.clone(), p.rss_bytes())).collect()

@@ -7,7 +7,11 @@ use std::{
 
 use anyhow::Context;
 
-use crate::{ControlPlane, Role, process};
+use crate::{
+    ControlPlane, Role,
+    agents::{self, AgentOptions, Hub, RunningAgent},
+    process,
+};
 
 pub const HUB: &str = "hub";
 
@@ -21,11 +25,14 @@ pub struct FleetOptions {
     pub nodes_per_member: usize,
     /// Where state goes; `None` makes a temporary directory, removed on drop.
     pub dir: Option<PathBuf>,
+    /// Run the hub agent and one member agent per member (and join them);
+    /// `None` for bare control planes.
+    pub agents: Option<AgentOptions>,
 }
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        Self { members: 2, nodes_per_member: 2, dir: None }
+        Self { members: 2, nodes_per_member: 2, dir: None, agents: Some(AgentOptions::default()) }
     }
 }
 
@@ -33,8 +40,11 @@ pub struct Fleet {
     pub hub: ControlPlane,
     pub members: Vec<ControlPlane>,
     pub dir: PathBuf,
-    /// How long `start` took, from the first process to the last CRD Established.
+    /// How long `start` took, from the first process to every member Joined.
     pub startup: Duration,
+    pub hub_agent: Option<RunningAgent>,
+    /// Member agents, by member name.
+    pub member_agents: Vec<(String, RunningAgent)>,
     temp: Option<tempfile::TempDir>,
 }
 
@@ -66,7 +76,38 @@ impl Fleet {
             std::iter::once(hub.install_crds(&hub_crds)).chain(members.iter().map(|m| m.install_crds(&member_crds)));
         futures::future::try_join_all(installs).await.context("installing CRDs")?;
 
-        Ok(Self { hub, members, dir, startup: began.elapsed(), temp })
+        let mut fleet =
+            Self { hub, members, dir, startup: Duration::ZERO, hub_agent: None, member_agents: Vec::new(), temp };
+        if let Some(agents) = &opts.agents {
+            fleet.start_agents(agents).await?;
+        }
+        fleet.startup = began.elapsed();
+        Ok(fleet)
+    }
+
+    /// Starts the hub agent, then per member its MemberCluster and agent, and
+    /// waits until every member has joined.
+    async fn start_agents(&mut self, opts: &AgentOptions) -> anyhow::Result<()> {
+        let hub = Hub::of(&self.hub);
+        let agents_dir = self.dir.join("agents");
+        std::fs::create_dir_all(&agents_dir)?;
+        self.hub_agent = Some(agents::start_hub_agent(&hub, &agents_dir, opts).await?);
+        let client = self.hub.client().await?;
+        for m in &self.members {
+            agents::create_member_cluster(&client, &m.name, opts.heartbeat_period_seconds).await?;
+            let agent = agents::start_member_agent(&hub, &m.name, &m.kubeconfig, &agents_dir)?;
+            self.member_agents.push((m.name.clone(), agent));
+        }
+        let joins = self.members.iter().map(|m| agents::wait_joined(&client, &m.name, Duration::from_secs(60)));
+        if let Err(e) = futures::future::try_join_all(joins).await {
+            let logs: Vec<String> = std::iter::once(self.hub_agent.as_ref().map(|a| &a.process))
+                .flatten()
+                .chain(self.member_agents.iter().map(|(_, a)| &a.process))
+                .map(|p| format!("--- {}:\n{}", p.name, p.log_tail(15)))
+                .collect();
+            anyhow::bail!("{e:#}\n{}", logs.join("\n"));
+        }
+        Ok(())
     }
 
     pub fn member(&self, name: &str) -> Option<&ControlPlane> {
@@ -80,6 +121,15 @@ impl Fleet {
 
     /// Stops all processes of all control planes at once, then removes a temporary directory.
     pub fn stop(&mut self) {
+        // Agents first, so none of them sees its API server vanish.
+        for (_, a) in &self.member_agents {
+            a.process.terminate();
+        }
+        if let Some(a) = &self.hub_agent {
+            a.process.terminate();
+        }
+        self.member_agents.clear();
+        self.hub_agent = None;
         for cp in std::iter::once(&mut self.hub).chain(self.members.iter_mut()) {
             cp.stop();
         }

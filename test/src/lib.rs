@@ -7,6 +7,7 @@
 //! is stopped when its [`ControlPlane`] is dropped, and the shared test fleet is
 //! stopped at exit, so nothing outlives a test binary, even after a panic.
 
+pub mod agents;
 pub mod apply;
 pub mod assets;
 pub mod control_plane;

@@ -4,11 +4,16 @@
 
 use std::{
     io::Write,
+    net::SocketAddr,
     path::PathBuf,
     sync::{Mutex, OnceLock},
 };
 
-use crate::{Fleet, FleetOptions, kubeconfig};
+use crate::{
+    Fleet, FleetOptions,
+    agents::{AgentOptions, Hub},
+    kubeconfig,
+};
 
 /// What a test needs to reach one control plane.
 #[derive(Clone, Debug)]
@@ -30,6 +35,13 @@ pub struct SharedFleet {
     pub members: Vec<Cluster>,
     pub dir: PathBuf,
     pub startup: std::time::Duration,
+    /// How agents reach the hub, to start more of them.
+    pub hub_endpoint: Hub,
+    /// The hub agent's admin address (/metrics).
+    pub hub_agent: SocketAddr,
+    /// Each member agent's admin address, by member name.
+    pub member_agents: Vec<(String, SocketAddr)>,
+    pub agent_options: AgentOptions,
 }
 
 static FLEET: Mutex<Option<Fleet>> = Mutex::new(None);
@@ -49,7 +61,11 @@ pub fn fleet() -> &'static SharedFleet {
         // A runtime of its own on a thread of its own: tests run on their own runtimes.
         let started = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-            rt.block_on(Fleet::start(FleetOptions { members, ..Default::default() }))
+            rt.block_on(Fleet::start(FleetOptions {
+                members,
+                agents: Some(AgentOptions::for_tests()),
+                ..Default::default()
+            }))
         })
         .join()
         .expect("the fleet start thread");
@@ -65,6 +81,10 @@ pub fn fleet() -> &'static SharedFleet {
                     members: f.members.iter().map(cluster).collect(),
                     dir: f.dir.clone(),
                     startup: f.startup,
+                    hub_endpoint: Hub::of(&f.hub),
+                    hub_agent: f.hub_agent.as_ref().map(|a| a.admin).expect("the test fleet runs agents"),
+                    member_agents: f.member_agents.iter().map(|(n, a)| (n.clone(), a.admin)).collect(),
+                    agent_options: AgentOptions::for_tests(),
                 };
                 *FLEET.lock().expect("fleet lock") = Some(f);
                 // SAFETY: registering a plain extern "C" function.

@@ -59,8 +59,9 @@ async fn start_fleet(dir: &Path) -> (FleetProcess, Vec<u32>) {
     .await
     .unwrap();
     let children: Vec<u32> = processes_under(&dir.join("state")).into_iter().filter(|p| *p != fleet.0.id()).collect();
-    // hub: etcd, kube-apiserver, kube-controller-manager; member: those, kube-scheduler and kwok.
-    assert_eq!(children.len(), 8, "expected 8 control-plane processes under {}, found {children:?}", dir.display());
+    // hub: etcd, kube-apiserver, kube-controller-manager, hub-agent;
+    // member: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, member-agent.
+    assert_eq!(children.len(), 10, "expected 10 fleet processes under {}, found {children:?}", dir.display());
     (fleet, children)
 }
 

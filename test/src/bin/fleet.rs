@@ -104,11 +104,19 @@ fn run_foreground(dir: &Path, members: usize, nodes_per_member: usize) -> anyhow
         // Left behind if an earlier fleet was killed; `ready` must mean this one.
         let _ = std::fs::remove_file(dir.join(READY));
         let _ = std::fs::remove_dir_all(&state);
-        let mut f = Fleet::start(FleetOptions { members, nodes_per_member, dir: Some(state.clone()) }).await?;
+        let mut f =
+            Fleet::start(FleetOptions { members, nodes_per_member, dir: Some(state.clone()), ..Default::default() })
+                .await?;
         let configs = export_kubeconfigs(&f, dir)?;
         let mut text = String::new();
         for (name, path) in &configs {
             text.push_str(&format!("  {name:<10} kubectl --kubeconfig {} get ns\n", path.display()));
+        }
+        if let Some(a) = &f.hub_agent {
+            text.push_str(&format!("  hub-agent  http://{}/metrics\n", a.admin));
+        }
+        for (name, a) in &f.member_agents {
+            text.push_str(&format!("  {:<10} member-agent http://{}/metrics (identity: user {name})\n", name, a.admin));
         }
         text.push_str(&format!("  logs and state: {}\n  stop: make fleet-down\n", state.display()));
         std::fs::write(dir.join(READY), text)?;
@@ -167,6 +175,12 @@ fn status(dir: &Path) -> anyhow::Result<()> {
             .unwrap_or("?")
             .to_string();
         let bin = args.first().map(|b| b.rsplit('/').next().unwrap_or(b)).unwrap_or("?");
+        // An agent's arguments name other planes' files; group it by its own.
+        let plane = match (bin, args.iter().find_map(|a| a.strip_prefix("--member-name="))) {
+            ("hub-agent", _) => "hub".to_string(),
+            (_, Some(member)) => member.to_string(),
+            _ => plane,
+        };
         println!("  {plane:<10} {bin:<24} {:>7.1} MiB", rss as f64 / 1024.0);
         *per_plane.entry(plane).or_default() += rss;
     }

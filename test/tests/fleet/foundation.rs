@@ -1,22 +1,11 @@
 //! The local fleet is real: Kubernetes components do their jobs, RBAC is
 //! enforced, Flotilla's CRDs are served, validated and printed as KubeFleet's.
-//! One fleet (hub + 2 members) is shared by every test in this binary.
 
-use std::{net::SocketAddr, time::Duration};
-
-use fleet::{apply::Applier, assets, ports::free_port, probe, process::Process, shared::fleet, wait};
+use fleet::{apply::Applier, assets, ports::free_port, probe, shared::fleet, wait};
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
-use kube::{
-    Api,
-    api::{ObjectMeta, PostParams},
-};
+use kube::Api;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-async fn create_namespace(client: &kube::Client, name: &str) {
-    let ns = Namespace { metadata: ObjectMeta { name: Some(name.into()), ..Default::default() }, ..Default::default() };
-    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.expect("create namespace");
-}
+use crate::support::{TIMEOUT, create_namespace};
 
 #[tokio::test]
 async fn a_deployment_on_a_member_becomes_available() {
@@ -239,43 +228,14 @@ spec:
     assert_eq!(hb, "60");
 }
 
-/// Starts an agent binary and waits for its `/readyz`.
-async fn start_agent(name: &str, args: &[String]) -> (Process, SocketAddr) {
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut all = args.to_vec();
-    all.push(format!("--admin-address={addr}"));
-    let log = fleet().dir.join(format!("it-{name}.log"));
-    let mut p = Process::spawn(name, &assets::workspace_binary(name).unwrap(), &all, &log).unwrap();
-    let ready = wait::until(&format!("{name} /readyz"), TIMEOUT, || async {
-        Ok(probe::get(addr, "/readyz").await.ok().filter(|(c, _)| *c == 200).map(|_| ()))
-    })
-    .await;
-    if let Err(e) = ready {
-        panic!("{e}; exited: {:?}; log:\n{}", p.exited(), p.log_tail(30));
-    }
-    (p, addr)
-}
-
 #[tokio::test]
 async fn agents_serve_health_readiness_and_metrics() {
     let f = fleet();
-    let hub_id = f.dir.join("it-hub-agent.kubeconfig");
-    fleet::ControlPlane::issue_kubeconfig_at(&f.hub.kubeconfig, "it-hub-agent", &[], &hub_id).unwrap();
-    let member_id = f.dir.join("it-member-1-agent.kubeconfig");
-    fleet::ControlPlane::issue_kubeconfig_at(&f.hub.kubeconfig, "it-member-1", &[], &member_id).unwrap();
-
-    let (_hub_agent, hub_addr) = start_agent("hub-agent", &[format!("--kubeconfig={}", hub_id.display())]).await;
-    let (_member_agent, member_addr) = start_agent(
-        "member-agent",
-        &[
-            "--member-name=member-1".into(),
-            format!("--hub-kubeconfig={}", member_id.display()),
-            format!("--kubeconfig={}", f.members[0].kubeconfig.display()),
-        ],
-    )
-    .await;
-    for (agent, addr) in [("hub-agent", hub_addr), ("member-agent", member_addr)] {
+    let agents =
+        std::iter::once(("hub-agent", f.hub_agent)).chain(f.member_agents.iter().map(|(_, a)| ("member-agent", *a)));
+    for (agent, addr) in agents {
         assert_eq!(probe::get(addr, "/healthz").await.unwrap().0, 200, "{agent}");
+        assert_eq!(probe::get(addr, "/readyz").await.unwrap().0, 200, "{agent} is ready");
         let (code, body) = probe::get(addr, "/metrics").await.unwrap();
         assert_eq!(code, 200, "{agent}");
         assert!(body.contains(&format!(r#"flotilla_build_info{{agent="{agent}""#)), "{agent}: {body}");

@@ -9,7 +9,7 @@ MEMBERS ?= 2
 FLEET_DIR ?= .fleet
 FLEET := target/debug/fleet
 
-.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status clean
+.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join clean
 
 all: build
 
@@ -42,6 +42,11 @@ lint:
 ## test: unit tests, the CRD drift check, and integration tests on a local fleet of real control planes
 test: control-plane build check-crds
 	$(CARGO) test --workspace --no-fail-fast
+
+## bench-join: time from MemberCluster create to Joined=True, and idle agent memory (release builds)
+bench-join: control-plane
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) bench -p flotilla-test --bench join
 
 ## demo: the main job on a local fleet (for now: a hub and members that answer)
 demo: control-plane build

@@ -16,8 +16,11 @@ if "$fleet" --dir "$dir" status | grep -q "running (pid"; then
   step "a fleet is already running; restarting it"
   "$fleet" --dir "$dir" down
 fi
-step "starting a hub and $members members (etcd, kube-apiserver, kube-controller-manager; members add kube-scheduler and kwok)"
+step "starting a hub and $members members (etcd, kube-apiserver, kube-controller-manager; members add kube-scheduler and kwok), the hub agent, and one member agent per member, each with its own identity"
 "$fleet" --dir "$dir" up --members "$members"
+
+step "the members joined the fleet (kubectl get membercluster on the hub)"
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" get membercluster | sed 's/^/  /'
 
 step "the hub serves Flotilla's APIs (KubeFleet's groups and kinds)"
 "$kubectl" --kubeconfig "$dir/hub.kubeconfig" api-resources --sort-by=name \
@@ -37,4 +40,6 @@ step "a Deployment on member-1 becomes Available through kube-controller-manager
 step "the fleet keeps running; use it with kubectl:"
 for f in "$dir"/*.kubeconfig; do echo "  kubectl --kubeconfig $f get ns"; done
 echo "  (kubectl is at $kubectl)"
-echo "demo: fleet up: hub + $members members answering; stop it with: make fleet-down"
+joined=$("$kubectl" --kubeconfig "$dir/hub.kubeconfig" get membercluster -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Joined")].status}{"\n"}{end}' | grep -c True || true)
+echo "demo: fleet up: hub + $members members, $joined joined; stop it with: make fleet-down"
+[ "$joined" = "$members" ]

@@ -13,7 +13,6 @@ use apis::{
     cluster::{MemberCluster, MemberClusterSpec},
     conditions,
 };
-use k8s_openapi::api::rbac::v1::Subject;
 use kube::{
     Api, Client,
     api::{ObjectMeta, Patch, PatchParams},
@@ -139,20 +138,7 @@ pub fn start_member_agent(
 /// A MemberCluster as the seed declares one: identity = the member's user,
 /// label `cluster-name: <name>`.
 pub async fn create_member_cluster(hub: &Client, name: &str, heartbeat_period_seconds: i32) -> anyhow::Result<()> {
-    let mut mc = MemberCluster::new(
-        name,
-        MemberClusterSpec {
-            identity: Subject {
-                kind: "User".into(),
-                name: name.into(),
-                api_group: Some("rbac.authorization.k8s.io".into()),
-                namespace: None,
-            },
-            heartbeat_period_seconds,
-            taints: vec![],
-            delete_options: None,
-        },
-    );
+    let mut mc = MemberCluster::new(name, MemberClusterSpec::for_user(name, heartbeat_period_seconds));
     mc.metadata = ObjectMeta {
         name: Some(name.into()),
         labels: Some([("cluster-name".into(), name.into())].into()),

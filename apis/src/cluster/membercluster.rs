@@ -41,6 +41,23 @@ pub struct MemberClusterSpec {
     pub delete_options: Option<DeleteOptions>,
 }
 
+impl MemberClusterSpec {
+    /// A member whose agent authenticates as the x509 or token user `user`.
+    pub fn for_user(user: &str, heartbeat_period_seconds: i32) -> Self {
+        Self {
+            identity: Subject {
+                kind: "User".into(),
+                name: user.into(),
+                api_group: Some("rbac.authorization.k8s.io".into()),
+                namespace: None,
+            },
+            heartbeat_period_seconds,
+            taints: vec![],
+            delete_options: None,
+        }
+    }
+}
+
 pub(crate) fn default_heartbeat_period_seconds() -> i32 {
     60
 }

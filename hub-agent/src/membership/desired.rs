@@ -125,23 +125,9 @@ pub fn imc_matches(have: Option<&InternalMemberCluster>, want: &InternalMemberCl
 mod tests {
     use super::*;
     use apis::cluster::MemberClusterSpec;
-    use k8s_openapi::api::rbac::v1::Subject;
 
     fn mc(name: &str) -> MemberCluster {
-        let mut mc = MemberCluster::new(
-            name,
-            MemberClusterSpec {
-                identity: Subject {
-                    kind: "User".into(),
-                    name: name.into(),
-                    api_group: Some("rbac.authorization.k8s.io".into()),
-                    namespace: None,
-                },
-                heartbeat_period_seconds: 15,
-                taints: vec![],
-                delete_options: None,
-            },
-        );
+        let mut mc = MemberCluster::new(name, MemberClusterSpec::for_user(name, 15));
         mc.metadata.uid = Some("uid-1".into());
         mc
     }

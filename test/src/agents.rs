@@ -119,16 +119,37 @@ pub fn start_member_agent(
     let identity = dir.join(format!("{member}-agent.kubeconfig"));
     ControlPlane::issue_kubeconfig_at(&hub.admin_kubeconfig, member, &[], &identity)?;
     let (cert, key) = (identity.with_extension("crt"), identity.with_extension("key"));
+    let credentials = vec![format!("--identity-cert={}", cert.display()), format!("--identity-key={}", key.display())];
+    spawn_member_agent(hub, member, member_kubeconfig, dir, credentials)
+}
+
+/// Starts `member`'s agent authenticating with the bearer token in `token_file`.
+pub fn start_member_agent_with_token(
+    hub: &Hub,
+    member: &str,
+    member_kubeconfig: &Path,
+    dir: &Path,
+    token_file: &Path,
+) -> anyhow::Result<RunningAgent> {
+    spawn_member_agent(hub, member, member_kubeconfig, dir, vec![format!("--token-file={}", token_file.display())])
+}
+
+fn spawn_member_agent(
+    hub: &Hub,
+    member: &str,
+    member_kubeconfig: &Path,
+    dir: &Path,
+    credentials: Vec<String>,
+) -> anyhow::Result<RunningAgent> {
     let admin = admin_address();
-    let args = vec![
+    let mut args = vec![
         format!("--member-name={member}"),
         format!("--hub-url={}", hub.server),
         format!("--hub-ca={}", hub.ca.display()),
-        format!("--identity-cert={}", cert.display()),
-        format!("--identity-key={}", key.display()),
         format!("--kubeconfig={}", member_kubeconfig.display()),
         format!("--admin-address={admin}"),
     ];
+    args.extend(credentials);
     let log = dir.join(format!("{member}-agent.log"));
     let process =
         Process::spawn(&format!("{member}/member-agent"), &assets::workspace_binary("member-agent")?, &args, &log)?;
@@ -138,7 +159,12 @@ pub fn start_member_agent(
 /// A MemberCluster as the seed declares one: identity = the member's user,
 /// label `cluster-name: <name>`.
 pub async fn create_member_cluster(hub: &Client, name: &str, heartbeat_period_seconds: i32) -> anyhow::Result<()> {
-    let mut mc = MemberCluster::new(name, MemberClusterSpec::for_user(name, heartbeat_period_seconds));
+    create_member_cluster_with(hub, name, MemberClusterSpec::for_user(name, heartbeat_period_seconds)).await
+}
+
+/// A MemberCluster with the given spec and the label `cluster-name: <name>`.
+pub async fn create_member_cluster_with(hub: &Client, name: &str, spec: MemberClusterSpec) -> anyhow::Result<()> {
+    let mut mc = MemberCluster::new(name, spec);
     mc.metadata = ObjectMeta {
         name: Some(name.into()),
         labels: Some([("cluster-name".into(), name.into())].into()),

@@ -12,8 +12,9 @@ use apis::{
 };
 use fleet::{ControlPlane, Role, agents, shared::fleet, wait};
 use k8s_openapi::api::{
-    core::v1::{ConfigMap, Namespace, Secret},
-    rbac::v1::{Role as K8sRole, RoleBinding},
+    authentication::v1::TokenRequest,
+    core::v1::{ConfigMap, Namespace, Secret, ServiceAccount},
+    rbac::v1::{Role as K8sRole, RoleBinding, Subject},
 };
 use kube::{
     Api, Client,
@@ -301,4 +302,37 @@ async fn a_member_whose_agent_never_answers_is_cleaned_up_after_the_wait() {
     assert!(started.elapsed() >= f.agent_options.force_delete_wait, "not before the wait: {:?}", started.elapsed());
     assert!(metric(f.hub_agent, "flotilla_member_leaves_total{forced=\"true\"}").await.unwrap() > forced_before);
     assert!(Api::<Namespace>::all(client).get_opt("fleet-member-it-dead").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_member_agent_with_a_service_account_token_joins() {
+    let f = fleet();
+    let name = "it-token";
+    let client = hub().await;
+    // The identity: a ServiceAccount on the hub, its token from the TokenRequest API.
+    create_namespace(&client, "it-token-identities").await;
+    let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), "it-token-identities");
+    let sa: ServiceAccount = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    sas.create(&PostParams::default(), &sa).await.unwrap();
+    let request: TokenRequest =
+        serde_json::from_value(json!({"spec": {"audiences": [], "expirationSeconds": 3600}})).unwrap();
+    let token = sas.create_token_request(name, &PostParams::default(), &request).await.unwrap().status.unwrap().token;
+    let token_file = f.dir.join("it-token.token");
+    std::fs::write(&token_file, token.expect("a token")).unwrap();
+
+    let mut spec = apis::cluster::MemberClusterSpec::for_user(name, f.agent_options.heartbeat_period_seconds);
+    spec.identity = Subject {
+        kind: "ServiceAccount".into(),
+        name: name.into(),
+        namespace: Some("it-token-identities".into()),
+        api_group: Some(String::new()),
+    };
+    let agent =
+        agents::start_member_agent_with_token(&f.hub_endpoint, name, &f.members[0].kubeconfig, &f.dir, &token_file)
+            .unwrap();
+    agents::create_member_cluster_with(&client, name, spec).await.unwrap();
+    agents::wait_joined(&client, name, TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\nagent log:\n{}", agent.process.log_tail(20)));
+    Api::<MemberCluster>::all(client).delete(name, &DeleteParams::default()).await.unwrap();
 }

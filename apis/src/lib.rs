@@ -13,4 +13,5 @@ pub mod finalizers;
 pub mod labels;
 pub mod networking;
 pub mod placement;
+pub mod quantity;
 pub mod schema;

@@ -4,7 +4,6 @@
 //! acknowledge, leaving every placed resource on the member untouched.
 
 mod properties;
-mod quantity;
 mod report;
 
 use std::{

@@ -11,7 +11,7 @@ use k8s_openapi::{
     apimachinery::pkg::{api::resource::Quantity, apis::meta::v1::Time},
 };
 
-use super::quantity;
+use apis::quantity;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Resources {

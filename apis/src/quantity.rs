@@ -1,6 +1,7 @@
 //! Kubernetes resource quantities ("250m", "2", "8Gi", "1e3"), parsed into
 //! base units (cores, bytes) and formatted the way KubeFleet reports them
-//! (CPU in millicores, memory in Ki). Pure.
+//! (CPU in millicores, memory in Ki). Cluster property values are quantities
+//! too, so the scheduler compares them with the same parser. Pure.
 
 /// The value of `q` in base units, or `None` if it is not a quantity.
 pub fn parse(q: &str) -> Option<f64> {

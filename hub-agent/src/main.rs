@@ -1,13 +1,12 @@
 //! hub-agent: runs on the hub and turns placements and overrides into
 //! per-cluster Works. Today: membership (MemberCluster ⇄ InternalMemberCluster).
 
-mod membership;
-mod metrics;
 
 use std::{path::PathBuf, time::Duration};
 
 use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
+use hub_agent::{membership, metrics};
 use prometheus_client::registry::Registry;
 use tracing::info;
 

@@ -1,0 +1,7 @@
+//! The hub agent: membership, placement (snapshots → scheduler → bindings →
+//! rollout → Works), overrides and traffic, as controllers over pure
+//! decision functions. `main.rs` only wires them.
+
+pub mod membership;
+pub mod metrics;
+pub mod scheduler;

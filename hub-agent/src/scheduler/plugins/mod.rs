@@ -1,0 +1,5 @@
+//! Scheduler plugins, one per file, named as KubeFleet's.
+
+pub mod cluster_affinity;
+pub mod cluster_eligibility;
+pub mod taint_toleration;

@@ -1,7 +1,6 @@
 //! hub-agent: runs on the hub and turns placements and overrides into
 //! per-cluster Works. Today: membership (MemberCluster ⇄ InternalMemberCluster).
 
-
 use std::{path::PathBuf, time::Duration};
 
 use clap::Parser;

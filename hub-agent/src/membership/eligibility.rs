@@ -33,17 +33,29 @@ pub enum Ineligible {
     Unhealthy { for_seconds: i64 },
 }
 
+/// KubeFleet's wording, which users see in scheduling decisions.
 impl std::fmt::Display for Ineligible {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Ineligible::Deleting => write!(f, "the member cluster is being deleted"),
-            Ineligible::NoAgentStatus => write!(f, "the member agent has not reported"),
-            Ineligible::NoHeartbeat => write!(f, "the member agent has not sent a heartbeat"),
-            Ineligible::HeartbeatStale { age_seconds } => write!(f, "the last heartbeat was {age_seconds}s ago"),
-            Ineligible::NotJoined => write!(f, "the member agent has not joined"),
-            Ineligible::Unhealthy { for_seconds } => {
-                write!(f, "the member cluster has not been healthy for {for_seconds}s")
+            Ineligible::Deleting => write!(f, "cluster has left the fleet"),
+            Ineligible::NoAgentStatus => {
+                write!(f, "cluster is not connected to the fleet: member agent not online yet")
             }
+            Ineligible::NoHeartbeat => write!(f, "cluster is not connected to the fleet: no heartbeat received yet"),
+            Ineligible::HeartbeatStale { age_seconds } => write!(
+                f,
+                "cluster is not connected to the fleet: no recent heartbeat signals (last received {:.2} minutes ago)",
+                *age_seconds as f64 / 60.0
+            ),
+            Ineligible::NotJoined => write!(f, "cluster is not connected to the fleet: member agent not joined yet"),
+            Ineligible::Unhealthy { for_seconds: 0 } => {
+                write!(f, "cluster is not connected to the fleet: health condition from member agent is not available")
+            }
+            Ineligible::Unhealthy { for_seconds } => write!(
+                f,
+                "cluster is not connected to the fleet: unhealthy for a prolonged period of time (last transitioned {:.2} minutes ago)",
+                *for_seconds as f64 / 60.0
+            ),
         }
     }
 }

@@ -84,7 +84,7 @@ pub fn filter(required: Option<&ClusterSelector>, cluster: &MemberCluster) -> Re
             return Ok(());
         }
     }
-    Err("cluster does not match the required cluster affinity".to_string())
+    Err("cluster does not match with any of the required cluster affinity terms".to_string())
 }
 
 #[cfg(test)]
@@ -202,5 +202,151 @@ mod tests {
         );
         assert_eq!(filter(None, &c), Ok(()));
         assert_eq!(filter(Some(&required(vec![])), &c), Ok(()));
+    }
+}
+
+/// Preferred affinity: per term, its weight if the cluster matches the term's
+/// label selector (its property selector is ignored), or with a property
+/// sorter the weight scaled linearly by where the cluster's value sits between
+/// the fleet's minimum and maximum (all clusters count, as in KubeFleet).
+pub struct PreferredScorer<'a> {
+    terms: &'a [apis::placement::PreferredClusterSelector],
+    /// Per term: (min, max) of its sorter's property over the fleet.
+    extremes: Vec<Option<(f64, f64)>>,
+}
+
+impl<'a> PreferredScorer<'a> {
+    pub fn new(
+        terms: &'a [apis::placement::PreferredClusterSelector],
+        clusters: &[MemberCluster],
+    ) -> Result<Self, String> {
+        let mut extremes = Vec::new();
+        for t in terms {
+            let Some(sorter) = &t.preference.property_sorter else {
+                extremes.push(None);
+                continue;
+            };
+            let mut values = Vec::new();
+            for c in clusters {
+                if let Some(v) = property(c, &sorter.name)? {
+                    values.push(v);
+                }
+            }
+            extremes.push(values.iter().copied().reduce(f64::min).zip(values.iter().copied().reduce(f64::max)));
+        }
+        Ok(Self { terms, extremes })
+    }
+
+    pub fn score(&self, cluster: &MemberCluster) -> Result<i32, String> {
+        let mut total = 0;
+        for (t, extremes) in self.terms.iter().zip(&self.extremes) {
+            if t.weight == 0 {
+                continue;
+            }
+            let matched = match &t.preference.label_selector {
+                Some(ls) => {
+                    label_selector::matches(ls, cluster.metadata.labels.as_ref().unwrap_or(&Default::default()))?
+                }
+                None => true,
+            };
+            if !matched {
+                continue;
+            }
+            let Some(sorter) = &t.preference.property_sorter else {
+                total += t.weight;
+                continue;
+            };
+            let (Some(v), Some((min, max))) = (property(cluster, &sorter.name)?, extremes) else { continue };
+            if max == min {
+                continue;
+            }
+            let ratio = (v - min) / (max - min);
+            let scaled = match sorter.sort_order {
+                apis::placement::PropertySortOrder::Descending => ratio,
+                apis::placement::PropertySortOrder::Ascending => 1.0 - ratio,
+            };
+            total += (scaled * f64::from(t.weight)).round() as i32;
+        }
+        Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod preferred_tests {
+    use super::*;
+    use apis::{
+        cluster::{MemberClusterSpec, MemberClusterStatus, PropertyValue},
+        placement::{PreferredClusterSelector, PropertySortOrder, PropertySorter},
+    };
+    use k8s_openapi::{
+        apimachinery::pkg::apis::meta::v1::{LabelSelector, Time},
+        jiff::Timestamp,
+    };
+
+    fn cluster(name: &str, region: &str, cost: Option<&str>) -> MemberCluster {
+        let mut mc = MemberCluster::new(name, MemberClusterSpec::for_user(name, 60));
+        mc.metadata.labels = Some([("region".to_string(), region.to_string())].into());
+        mc.status = Some(MemberClusterStatus {
+            properties: cost
+                .map(|c| {
+                    [("cost".to_string(), PropertyValue { value: c.into(), observation_time: Time(Timestamp::now()) })]
+                        .into()
+                })
+                .unwrap_or_default(),
+            ..Default::default()
+        });
+        mc
+    }
+
+    fn by_region(weight: i32, region: &str) -> PreferredClusterSelector {
+        PreferredClusterSelector {
+            weight,
+            preference: ClusterSelectorTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: Some([("region".to_string(), region.to_string())].into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn by_cost(weight: i32, order: PropertySortOrder) -> PreferredClusterSelector {
+        PreferredClusterSelector {
+            weight,
+            preference: ClusterSelectorTerm {
+                property_sorter: Some(PropertySorter { name: "cost".into(), sort_order: order }),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn weights_of_matching_terms_add_up_and_may_be_negative() {
+        let fleet = [cluster("a", "east", None), cluster("b", "west", None)];
+        let terms = [by_region(30, "east"), by_region(-20, "east"), by_region(50, "west")];
+        let s = PreferredScorer::new(&terms, &fleet).unwrap();
+        assert_eq!(s.score(&fleet[0]), Ok(10));
+        assert_eq!(s.score(&fleet[1]), Ok(50));
+    }
+
+    #[test]
+    fn a_sorter_scales_linearly_between_the_fleets_extremes() {
+        // KubeFleet's example: values 10, 20, 100 across the fleet.
+        let fleet = [
+            cluster("a", "x", Some("10")),
+            cluster("b", "x", Some("20")),
+            cluster("c", "x", Some("100")),
+            cluster("d", "x", None),
+        ];
+        let desc = [by_cost(100, PropertySortOrder::Descending)];
+        let s = PreferredScorer::new(&desc, &fleet).unwrap();
+        let scores: Vec<i32> = fleet.iter().map(|c| s.score(c).unwrap()).collect();
+        assert_eq!(scores, [0, 11, 100, 0], "a cluster without the property scores 0");
+        let asc = [by_cost(100, PropertySortOrder::Ascending)];
+        let s = PreferredScorer::new(&asc, &fleet).unwrap();
+        assert_eq!(fleet[..3].iter().map(|c| s.score(c).unwrap()).collect::<Vec<_>>(), [100, 89, 0]);
+        let same = [cluster("a", "x", Some("5")), cluster("b", "x", Some("5"))];
+        assert_eq!(PreferredScorer::new(&desc, &same).unwrap().score(&same[0]), Ok(0), "no spread, no preference");
     }
 }

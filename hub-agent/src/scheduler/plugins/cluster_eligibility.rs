@@ -8,5 +8,5 @@ use crate::membership::eligibility::{self, Policy};
 
 /// `Err(reason)` if `cluster` may not receive new placements at `now`.
 pub fn filter(cluster: &MemberCluster, now: Timestamp, policy: Policy) -> Result<(), String> {
-    eligibility::check(cluster, now, policy).map_err(|why| format!("cluster is not eligible: {why}"))
+    eligibility::check(cluster, now, policy).map_err(|why| why.to_string())
 }

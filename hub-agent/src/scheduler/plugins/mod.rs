@@ -3,3 +3,4 @@
 pub mod cluster_affinity;
 pub mod cluster_eligibility;
 pub mod taint_toleration;
+pub mod topology_spread;

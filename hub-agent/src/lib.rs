@@ -4,4 +4,5 @@
 
 pub mod membership;
 pub mod metrics;
+pub mod placement;
 pub mod scheduler;

@@ -1,0 +1,4 @@
+//! What a placement selects, and what of each object goes into a snapshot.
+
+pub mod sanitize;
+pub mod skip;

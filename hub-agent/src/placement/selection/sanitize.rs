@@ -13,7 +13,6 @@ const METADATA_FIELDS: &[&str] = &[
     "uid",
     "selfLink",
     "deletionTimestamp",
-    "deletionGracePeriodSeconds",
     "managedFields",
     "creationTimestamp",
     "ownerReferences",
@@ -22,9 +21,8 @@ const METADATA_FIELDS: &[&str] = &[
 /// Annotations written by tools and controllers on the hub.
 const ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"];
 
-/// Labels a Job controller puts on a Job and its Pod template.
-const JOB_LABELS: &[&str] =
-    &["controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name"];
+/// The labels a Job controller derives from the Job's UID.
+const JOB_UID_LABELS: &[&str] = &["controller-uid", "batch.kubernetes.io/controller-uid"];
 
 /// The object as it goes into a resource snapshot.
 pub fn sanitize(obj: &Value) -> Value {
@@ -75,16 +73,20 @@ fn service(root: &mut Map<String, Value>) {
     }
 }
 
-/// Without `manualSelector`, the Job controller generates the selector and
-/// labels from the Job's UID, which differs on every member.
+/// Without `manualSelector`, the Job controller derives selector and template
+/// labels from the Job's UID, which differs on every member: those keys go
+/// (the `job-name` labels stay, as in KubeFleet).
 fn job(root: &mut Map<String, Value>) {
     let Some(spec) = root.get_mut("spec").and_then(Value::as_object_mut) else { return };
     if spec.get("manualSelector").and_then(Value::as_bool) == Some(true) {
         return;
     }
-    spec.remove("selector");
+    if let Some(selector) = spec.get_mut("selector").and_then(Value::as_object_mut) {
+        remove_keys(selector, "matchLabels", JOB_UID_LABELS);
+    }
     if let Some(meta) = spec.get_mut("template").and_then(|t| t.get_mut("metadata")).and_then(Value::as_object_mut) {
-        remove_keys(meta, "labels", JOB_LABELS);
+        meta.remove("creationTimestamp");
+        remove_keys(meta, "labels", JOB_UID_LABELS);
     }
 }
 
@@ -129,17 +131,21 @@ mod tests {
     }
 
     #[test]
-    fn a_job_loses_its_generated_selector_unless_it_chose_one() {
+    fn a_job_loses_what_derives_from_its_uid_unless_it_chose_its_selector() {
         let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
-            "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u"}},
-                     "template": {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": "u", "controller-uid": "u",
+            "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u", "tier": "batch"}},
+                     "template": {"metadata": {"creationTimestamp": null,
+                                               "labels": {"batch.kubernetes.io/controller-uid": "u", "controller-uid": "u",
                                                           "batch.kubernetes.io/job-name": "j", "job-name": "j", "app": "x"}}}}});
         let s = sanitize(&job);
-        assert!(s["spec"].get("selector").is_none());
-        assert_eq!(s["spec"]["template"]["metadata"]["labels"], json!({"app": "x"}));
+        assert_eq!(s["spec"]["selector"], json!({"matchLabels": {"tier": "batch"}}));
+        assert_eq!(
+            s["spec"]["template"]["metadata"],
+            json!({"labels": {"batch.kubernetes.io/job-name": "j", "job-name": "j", "app": "x"}})
+        );
         let mut manual = job.clone();
         manual["spec"]["manualSelector"] = json!(true);
-        assert!(sanitize(&manual)["spec"].get("selector").is_some());
+        assert_eq!(sanitize(&manual)["spec"]["selector"], job["spec"]["selector"], "a chosen selector is the user's");
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub fn reserved_namespace(name: &str) -> bool {
 const SKIPPED_GROUPS: &[&str] =
     &["cluster.kubernetes-fleet.io", "events.k8s.io", "coordination.k8s.io", "metrics.k8s.io"];
 
-/// Kinds never placed, by group.
+/// Kinds never placed, by group. Stricter than KubeFleet in two ways: core
+/// Events (they describe the hub's own objects) and the internal networking
+/// kinds (which live in reserved namespaces anyway).
 const SKIPPED_KINDS: &[(&str, &str)] = &[
     ("", "Pod"),
     ("", "Node"),

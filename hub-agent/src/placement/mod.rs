@@ -3,3 +3,4 @@
 //! first; the controllers arrive with the rest of the placement issue.
 
 pub mod selection;
+pub mod snapshot;

@@ -532,26 +532,14 @@ fn printer_columns_match_kubefleet() {
 
 #[test]
 fn schemas_are_structural() {
-    fn walk(path: &str, v: &Value) {
-        match v {
-            Value::Object(m) => {
-                for k in ["allOf", "anyOf", "oneOf", "not", "$ref", "definitions", "$defs"] {
-                    assert!(!m.contains_key(k), "{path} has {k}");
-                }
-                if let Some(e) = m.get("enum") {
-                    assert!(e.as_array().unwrap().iter().all(Value::is_string), "{path}: enum of plain strings: {e}");
-                    assert_eq!(m.get("type"), Some(&json!("string")), "{path}: enum of type string");
-                }
-                for (k, child) in m {
-                    walk(&format!("{path}.{k}"), child);
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|c| walk(path, c)),
-            _ => {}
-        }
-    }
     for (kind, ..) in KINDS {
-        walk(kind, &schema(kind));
+        assert_structural(kind, &schema(kind));
+        walk_schema(kind, &schema(kind), &mut |path, m| {
+            if let Some(e) = m.get("enum") {
+                assert!(e.as_array().unwrap().iter().all(Value::is_string), "{path}: enum of plain strings: {e}");
+                assert_eq!(m.get("type"), Some(&json!("string")), "{path}: enum of type string");
+            }
+        });
         let _: JSONSchemaProps = serde_json::from_value(schema(kind)).unwrap();
     }
 }

@@ -80,3 +80,26 @@ pub fn columns(kind: &str) -> Vec<(String, String, String, i32)> {
 pub fn cols(cs: &[(&str, &str, &str, i32)]) -> Vec<(String, String, String, i32)> {
     cs.iter().map(|(a, b, c, p)| (a.to_string(), b.to_string(), c.to_string(), *p)).collect()
 }
+
+/// Calls `visit` with every object node of a schema and its dotted path.
+pub fn walk_schema(path: &str, v: &Value, visit: &mut impl FnMut(&str, &serde_json::Map<String, Value>)) {
+    match v {
+        Value::Object(m) => {
+            visit(path, m);
+            for (k, child) in m {
+                walk_schema(&format!("{path}.{k}"), child, visit);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| walk_schema(path, c, visit)),
+        _ => {}
+    }
+}
+
+/// The API server accepts only structural schemas: no composition keywords or references.
+pub fn assert_structural(kind: &str, schema: &Value) {
+    walk_schema(kind, schema, &mut |path, m| {
+        for k in ["allOf", "anyOf", "oneOf", "not", "$ref", "definitions", "$defs"] {
+            assert!(!m.contains_key(k), "{path} has {k}");
+        }
+    });
+}

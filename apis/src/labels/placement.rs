@@ -93,3 +93,9 @@ pub const TASK_TYPE: &str = "kubernetes-fleet.io/taskType";
 pub const TARGET_UPDATING_STAGE: &str = "kubernetes-fleet.io/targetUpdatingStage";
 /// Label on an approval request: `"true"` on the latest one of its update run.
 pub const IS_LATEST_UPDATE_RUN_APPROVAL: &str = "kubernetes-fleet.io/isLatestUpdateRunApproval";
+
+/// Flotilla, on a Work: what the member agent does with the objects it placed
+/// when the Work is deleted, `Delete` (the default) or `Abandon`, copied from
+/// the placement's `strategy.deleteStrategy.propagationPolicy`. KubeFleet has
+/// the field but not yet a way to carry it to the member.
+pub const DELETE_PROPAGATION_POLICY: &str = "flotilla.dev/delete-propagation-policy";

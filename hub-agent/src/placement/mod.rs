@@ -1,7 +1,11 @@
 //! Placement: ClusterResourcePlacement and ResourcePlacement → resource and
-//! policy snapshots → scheduler → bindings → rollout → Works. Pure pieces
-//! first; the controllers arrive with the rest of the placement issue.
+//! policy snapshots → scheduler → bindings → rollout → Works. The decisions
+//! are pure functions in the submodules; `controller` reads, calls them, and
+//! writes.
 
+pub mod family;
 pub mod rollout;
 pub mod selection;
 pub mod snapshot;
+pub mod status;
+pub mod works;

@@ -5,4 +5,5 @@
 pub mod membership;
 pub mod metrics;
 pub mod placement;
+pub mod resources;
 pub mod scheduler;

@@ -1,11 +1,13 @@
 //! hub-agent: runs on the hub and turns placements and overrides into
-//! per-cluster Works. Today: membership (MemberCluster ⇄ InternalMemberCluster).
+//! per-cluster Works: membership (MemberCluster ⇄ InternalMemberCluster) and
+//! placement (ClusterResourcePlacement/ResourcePlacement → snapshots →
+//! bindings → Works).
 
 use std::{path::PathBuf, time::Duration};
 
 use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
-use hub_agent::{membership, metrics};
+use hub_agent::{membership, metrics, placement};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -48,12 +50,30 @@ async fn main() -> anyhow::Result<()> {
             unhealthy_timeout: args.unhealthy_timeout,
         },
     };
+    let placement_config = placement::controller::Config { eligibility: config.eligibility };
+    // Ready once both controllers have loaded their caches.
+    let (membership_ready, placement_ready) = (tokio::sync::oneshot::channel(), tokio::sync::oneshot::channel());
     let ready = readiness.clone();
-    let controllers = tokio::spawn(membership::run(hub, config, metrics, move || ready.set(true)));
+    tokio::spawn(async move {
+        if membership_ready.1.await.is_ok() && placement_ready.1.await.is_ok() {
+            ready.set(true);
+        }
+    });
+    let membership_tx = membership_ready.0;
+    let membership = tokio::spawn(membership::run(hub.clone(), config, metrics.clone(), move || {
+        let _ = membership_tx.send(());
+    }));
+    let placement_tx = placement_ready.0;
+    let placement = tokio::spawn(placement::controller::run(hub, placement_config, metrics, move || {
+        let _ = placement_tx.send(());
+    }));
 
-    admin.await??;
+    tokio::select! {
+        r = admin => r??,
+        r = placement => r??,
+    }
     readiness.set(false);
-    controllers.abort();
+    membership.abort();
     info!("shut down");
     Ok(())
 }

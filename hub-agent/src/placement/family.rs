@@ -13,7 +13,7 @@ use apis::{
         ClusterResourceBinding, ClusterResourcePlacement, ClusterResourceSnapshot, ClusterSchedulingPolicySnapshot,
         PlacementSpec, PlacementStatus, ResourceBinding, ResourceBindingSpec, ResourceBindingStatus, ResourcePlacement,
         ResourceSnapshot, ResourceSnapshotSpec, SchedulingPolicySnapshot, SchedulingPolicySnapshotSpec,
-        SchedulingPolicySnapshotStatus,
+        SchedulingPolicySnapshotStatus, Work,
     },
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -126,6 +126,7 @@ object!(namespaced ResourcePlacement);
 object!(namespaced ResourceSnapshot);
 object!(namespaced SchedulingPolicySnapshot);
 object!(namespaced ResourceBinding);
+object!(namespaced Work);
 
 with_spec!(ClusterResourcePlacement, PlacementSpec, |s| &s.placement);
 with_spec!(ResourcePlacement, PlacementSpec, |s| &s.placement);

@@ -66,12 +66,12 @@ fn check(o: &Value, t: EnvelopeType, namespace: &str) -> Result<(), String> {
         return Err("is not an object".into());
     }
     for field in ["apiVersion", "kind"] {
-        if !o[field].as_str().is_some_and(|s| !s.is_empty()) {
+        if o[field].as_str().is_none_or(|s| s.is_empty()) {
             return Err(format!("has no {field}"));
         }
     }
     let meta = &o["metadata"];
-    if !meta["name"].as_str().is_some_and(|s| !s.is_empty()) {
+    if meta["name"].as_str().is_none_or(|s| s.is_empty()) {
         return Err("has no metadata.name (generateName cannot be placed)".into());
     }
     let inner_ns = meta["namespace"].as_str().unwrap_or_default();

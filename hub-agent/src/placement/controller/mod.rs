@@ -1,0 +1,259 @@
+//! The placement controller: one level-triggered pass per placement turns its
+//! spec into snapshots, bindings and Works and writes its status (see
+//! `reconcile`). One controller runs per family (ClusterResourcePlacement,
+//! ResourcePlacement); both share the Work and MemberCluster watches and the
+//! resource cache.
+//!
+//! Triggers: the placement itself; its snapshots, bindings and Works (by the
+//! `parent-CRP` label); member clusters, when something the scheduler reads
+//! changes; and any hub object its selectors may select.
+
+mod expectations;
+mod reconcile;
+mod rolling;
+mod scheduling;
+mod snapshots;
+mod sync;
+
+use std::{
+    collections::{HashMap, hash_map::DefaultHasher},
+    hash::{Hash, Hasher},
+    sync::Arc,
+    time::Duration,
+};
+
+use apis::{cluster::MemberCluster, labels, placement::Work};
+use futures::{Stream, StreamExt, channel::mpsc};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    runtime::{
+        Controller, WatchStreamExt,
+        controller::Config as ControllerConfig,
+        reflector::{self, ObjectRef, ReflectHandle, Store},
+        watcher,
+    },
+};
+use tracing::{info, warn};
+
+use self::expectations::Expectations;
+use super::family::{Cluster, Family, Namespaced, Object, WithSpec};
+use crate::{
+    membership::eligibility,
+    metrics::Metrics,
+    resources::{
+        Change, ResourceCache,
+        triggers::{Changed, may_select},
+    },
+};
+
+/// The field manager of everything the placement controller writes.
+pub const FIELD_MANAGER: &str = "hub-agent/placement";
+
+/// Triggers for the same placement closer together than this become one pass.
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub eligibility: eligibility::Policy,
+}
+
+pub struct Context<F: Family> {
+    pub client: Client,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub cache: Arc<ResourceCache>,
+    pub resource_snapshots: Store<F::ResourceSnapshot>,
+    pub policy_snapshots: Store<F::PolicySnapshot>,
+    pub bindings: Store<F::Binding>,
+    pub works: Store<Work>,
+    pub clusters: Store<MemberCluster>,
+    pub expectations: Expectations,
+}
+
+fn drive<K>(api: Api<K>, config: watcher::Config, writer: reflector::store::Writer<K>) -> impl Stream<Item = ()> + Send
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    watcher(api, config).default_backoff().reflect_shared(writer).map(|ev| {
+        if let Err(e) = ev {
+            warn!(error = %e, "placement watch failed; retrying");
+        }
+    })
+}
+
+/// Runs both placement controllers until shutdown.
+pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl FnOnce() + Send) -> anyhow::Result<()> {
+    let (cache, mut changes) = ResourceCache::start(client.clone()).await?;
+    info!(kinds = cache.watched_kinds(), "watching the hub's placeable kinds");
+
+    let works_cfg = watcher::Config::default().labels(labels::PLACEMENT_TRACKING).any_semantic();
+    // One watch each for Works and member clusters, with a subscriber per family.
+    let (works, works_writer) = reflector::store_shared(4096);
+    let works_events = [works_writer.subscribe().expect("shared"), works_writer.subscribe().expect("shared")];
+    let (clusters, clusters_writer) = reflector::store_shared(1024);
+    let cluster_events = [clusters_writer.subscribe().expect("shared"), clusters_writer.subscribe().expect("shared")];
+    let drivers = futures::stream::select(
+        drive(Api::<Work>::all(client.clone()), works_cfg, works_writer).boxed(),
+        drive(Api::<MemberCluster>::all(client.clone()), watcher::Config::default().any_semantic(), clusters_writer)
+            .boxed(),
+    )
+    .for_each(|_| async {});
+    let drivers = tokio::spawn(drivers);
+    let _ = futures::join!(works.wait_until_ready(), clusters.wait_until_ready());
+
+    let [we_c, we_n] = works_events;
+    let [ce_c, ce_n] = cluster_events;
+    let (tx_c, rx_c) = mpsc::unbounded();
+    let (tx_n, rx_n) = mpsc::unbounded();
+    let common = Common { client, config, metrics, cache: cache.clone(), works, clusters };
+    let (cluster_family, crp_store) = family::<Cluster>(&common, we_c, ce_c, rx_c).await;
+    let (namespaced_family, rp_store) = family::<Namespaced>(&common, we_n, ce_n, rx_n).await;
+    info!("placement controllers started");
+    ready();
+
+    // Hub object changes → the placements that may select them.
+    let dispatch = async move {
+        while let Some(change) = changes.recv().await {
+            dispatch::<Cluster>(&change, &crp_store, &cache, &tx_c);
+            dispatch::<Namespaced>(&change, &rp_store, &cache, &tx_n);
+        }
+    };
+    tokio::select! {
+        _ = cluster_family => {}
+        _ = namespaced_family => {}
+        _ = dispatch => {}
+    }
+    drivers.abort();
+    Ok(())
+}
+
+fn dispatch<F: Family>(
+    change: &Change,
+    placements: &Store<F::Placement>,
+    cache: &ResourceCache,
+    tx: &mpsc::UnboundedSender<ObjectRef<F::Placement>>,
+) {
+    for p in placements.state() {
+        let wanted = match change {
+            Change::Rediscovered => true,
+            Change::Object { group, kind, namespace, name } => {
+                let changed = Changed { group, kind, namespace: namespace.as_deref(), name };
+                may_select(p.spec(), p.meta().namespace.as_deref(), &changed, |ns| cache.namespace_labels(ns))
+            }
+        };
+        if wanted {
+            let _ = tx.unbounded_send(ObjectRef::from_obj(&*p));
+        }
+    }
+}
+
+struct Common {
+    client: Client,
+    config: Config,
+    metrics: Metrics,
+    cache: Arc<ResourceCache>,
+    works: Store<Work>,
+    clusters: Store<MemberCluster>,
+}
+
+/// The placement a child belongs to, from its `parent-CRP` label (and, for a
+/// ResourcePlacement's children, their namespace).
+fn parent<F: Family, K: Resource>(child: &K) -> Option<ObjectRef<F::Placement>> {
+    let name = child.meta().labels.as_ref()?.get(labels::PLACEMENT_TRACKING)?;
+    let r = ObjectRef::new(name);
+    if F::NAMESPACED { Some(r.within(child.meta().namespace.as_deref()?)) } else { Some(r) }
+}
+
+/// The placement a Work belongs to: a ResourcePlacement's Works carry its namespace in a label.
+fn work_parent<F: Family>(w: &Work) -> Option<ObjectRef<F::Placement>> {
+    let l = w.metadata.labels.as_ref()?;
+    let r = ObjectRef::new(l.get(labels::PLACEMENT_TRACKING)?);
+    match (F::NAMESPACED, l.get(labels::PARENT_NAMESPACE)) {
+        (true, Some(ns)) => Some(r.within(ns)),
+        (false, None) => Some(r),
+        _ => None,
+    }
+}
+
+/// What the scheduler reads of a member cluster, hashed: heartbeats that
+/// change nothing else do not wake every placement.
+fn scheduling_fingerprint(mc: &MemberCluster) -> u64 {
+    let mut h = DefaultHasher::new();
+    mc.labels().hash(&mut h);
+    mc.metadata.deletion_timestamp.is_some().hash(&mut h);
+    serde_json::to_string(&mc.spec.taints).unwrap_or_default().hash(&mut h);
+    if let Some(s) = &mc.status {
+        for c in &s.conditions {
+            (&c.type_, &c.status).hash(&mut h);
+        }
+        serde_json::to_string(&s.properties).unwrap_or_default().hash(&mut h);
+        serde_json::to_string(&s.resource_usage).unwrap_or_default().hash(&mut h);
+    }
+    h.finish()
+}
+
+fn owned_watch<K: Object>(client: &Client) -> (Store<K>, ReflectHandle<K>, impl Stream<Item = ()> + Send + use<K>) {
+    let (store, writer) = reflector::store_shared(4096);
+    let events = writer.subscribe().expect("shared");
+    let cfg = watcher::Config::default().labels(labels::PLACEMENT_TRACKING).any_semantic();
+    (store, events, drive(Api::<K>::all(client.clone()), cfg, writer))
+}
+
+async fn family<F: Family>(
+    common: &Common,
+    work_events: ReflectHandle<Work>,
+    cluster_events: ReflectHandle<MemberCluster>,
+    object_triggers: mpsc::UnboundedReceiver<ObjectRef<F::Placement>>,
+) -> (impl std::future::Future<Output = ()> + Send, Store<F::Placement>) {
+    let client = common.client.clone();
+    let (resource_snapshots, rs_events, rs_driver) = owned_watch::<F::ResourceSnapshot>(&client);
+    let (policy_snapshots, ps_events, ps_driver) = owned_watch::<F::PolicySnapshot>(&client);
+    let (bindings, b_events, b_driver) = owned_watch::<F::Binding>(&client);
+    let drivers = tokio::spawn(
+        futures::stream::select_all([rs_driver.boxed(), ps_driver.boxed(), b_driver.boxed()]).for_each(|_| async {}),
+    );
+    let _ = futures::join!(
+        resource_snapshots.wait_until_ready(),
+        policy_snapshots.wait_until_ready(),
+        bindings.wait_until_ready()
+    );
+
+    let ctx = Arc::new(Context::<F> {
+        client: client.clone(),
+        config: common.config.clone(),
+        metrics: common.metrics.clone(),
+        cache: common.cache.clone(),
+        resource_snapshots,
+        policy_snapshots,
+        bindings,
+        works: common.works.clone(),
+        clusters: common.clusters.clone(),
+        expectations: Expectations::default(),
+    });
+
+    let mut fingerprints: HashMap<String, u64> = HashMap::new();
+    let cluster_changes = cluster_events.filter_map(move |mc| {
+        let fp = scheduling_fingerprint(&mc);
+        let changed = fingerprints.insert(mc.name_any(), fp) != Some(fp);
+        futures::future::ready(changed.then_some(()))
+    });
+
+    let controller = Controller::new(F::Placement::api(client, ""), watcher::Config::default().any_semantic())
+        .with_config(ControllerConfig::default().debounce(DEBOUNCE));
+    let store = controller.store();
+    let run = controller
+        .watches_shared_stream(rs_events, |o| parent::<F, _>(&*o))
+        .watches_shared_stream(ps_events, |o| parent::<F, _>(&*o))
+        .watches_shared_stream(b_events, |o| parent::<F, _>(&*o))
+        .watches_shared_stream(work_events, |w| work_parent::<F>(&w))
+        .reconcile_all_on(cluster_changes)
+        .reconcile_on(object_triggers)
+        .shutdown_on_signal()
+        .run(reconcile::reconcile::<F>, reconcile::error_policy::<F>, ctx)
+        .for_each(|_| async {});
+    let run = async move {
+        run.await;
+        drivers.abort();
+    };
+    (run, store)
+}

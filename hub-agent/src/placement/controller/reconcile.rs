@@ -1,0 +1,370 @@
+//! One pass over one placement: select → resource snapshot → policy snapshot
+//! → schedule → roll out → Works → binding and placement status. Each stage
+//! hands the objects it wrote to the next, so a new placement reaches its
+//! Works in a single pass; stages write only what differs.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use apis::{
+    conditions::{self, Status, placement as p},
+    labels,
+    placement::{PlacementReports, PlacementSpec, PlacementStatus, ResourceBindingStatus, Work},
+};
+use k8s_openapi::{
+    apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta, OwnerReference},
+    jiff::Timestamp,
+};
+use kube::{
+    Resource, ResourceExt,
+    api::{DeleteParams, Patch, PatchParams},
+    runtime::{controller::Action, reflector::ObjectRef},
+};
+use serde_json::json;
+use tracing::{debug, info, warn};
+
+use super::{
+    Context,
+    expectations::{Expect, Observed, Pending, version},
+    rolling, scheduling, snapshots, sync,
+};
+use crate::placement::{
+    family::{Family, Object, WithSpec, WithStatus},
+    selection::resolve::{self, Error as SelectionError},
+    status::{self, BindingView},
+};
+
+pub const CONTROLLER: &str = "placement";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{doing} for placement {placement}: {source}")]
+    Kube {
+        doing: String,
+        placement: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("placement {placement}: {message}")]
+    Other { placement: String, message: String },
+}
+
+/// The state of one pass: the placement, and the children as this pass
+/// has written them so far.
+pub struct Pass<'a, F: Family> {
+    pub ctx: &'a Context<F>,
+    pub placement: &'a F::Placement,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub key: String,
+    pub generation: i64,
+    pub now: Timestamp,
+    /// Writes to wait for before the next pass acts on the caches.
+    pub writes: Vec<Pending>,
+    /// The placement's bindings, updated as this pass changes them.
+    pub bindings: Vec<F::Binding>,
+    /// Conditions this pass sets on bindings, by binding name.
+    pub binding_conditions: BTreeMap<String, Vec<Condition>>,
+    /// Failed, drifted and diffed placements from the bindings' Works.
+    pub binding_reports: BTreeMap<String, PlacementReports>,
+    /// When to look again at the latest (a rollout waiting on a clock).
+    pub requeue: Option<Duration>,
+}
+
+impl<'a, F: Family> Pass<'a, F> {
+    pub fn spec(&self) -> &'a PlacementSpec {
+        self.placement.spec()
+    }
+
+    /// `ns` for a ResourcePlacement's children, "" for cluster-scoped ones.
+    pub fn ns(&self) -> &str {
+        self.namespace.as_deref().unwrap_or_default()
+    }
+
+    pub fn kube(&self, doing: &str) -> impl FnOnce(kube::Error) -> Error {
+        let (doing, placement) = (doing.to_string(), self.key.clone());
+        move |source| Error::Kube { doing, placement, source }
+    }
+
+    /// Metadata of a child: in the placement's namespace, labelled with it,
+    /// and owned by it (so the garbage collector removes what a crash leaves).
+    pub fn child_meta(&self, name: String, extra_labels: BTreeMap<String, String>) -> ObjectMeta {
+        let mut l = BTreeMap::from([(labels::PLACEMENT_TRACKING.to_string(), self.name.clone())]);
+        l.extend(extra_labels);
+        ObjectMeta {
+            name: Some(name),
+            namespace: self.namespace.clone(),
+            labels: Some(l),
+            owner_references: self.placement.controller_owner_ref(&()).map(|o| vec![o]),
+            ..Default::default()
+        }
+    }
+
+    /// Remembers a write so the next pass waits until the cache shows it.
+    pub fn wrote<K: Resource>(&mut self, kind: &'static str, obj: &K) {
+        let m = obj.meta();
+        self.writes.push(Pending {
+            kind,
+            namespace: m.namespace.clone(),
+            name: m.name.clone().unwrap_or_default(),
+            expect: Expect::Version(version(m.resource_version.as_deref())),
+        });
+    }
+
+    pub fn deleted(&mut self, kind: &'static str, namespace: Option<String>, name: &str) {
+        self.writes.push(Pending { kind, namespace, name: name.to_string(), expect: Expect::Gone });
+    }
+
+    /// The placement's children in `store`.
+    pub fn children<K: Object>(&self, store: &kube::runtime::reflector::Store<K>) -> Vec<Arc<K>> {
+        store
+            .state()
+            .into_iter()
+            .filter(|o| {
+                o.meta().namespace == self.namespace
+                    && o.labels().get(labels::PLACEMENT_TRACKING).is_some_and(|n| *n == self.name)
+            })
+            .collect()
+    }
+
+    pub fn binding_owner(binding: &F::Binding) -> OwnerReference {
+        let m = binding.meta();
+        OwnerReference {
+            api_version: F::Binding::api_version(&()).to_string(),
+            kind: F::Binding::kind(&()).to_string(),
+            name: m.name.clone().unwrap_or_default(),
+            uid: m.uid.clone().unwrap_or_default(),
+            block_owner_deletion: Some(true),
+            controller: None,
+        }
+    }
+}
+
+pub fn kind_of<K: Resource<DynamicType = ()>>() -> &'static str {
+    match K::kind(&()).as_ref() {
+        "ClusterResourceSnapshot" | "ResourceSnapshot" => "ResourceSnapshot",
+        "ClusterSchedulingPolicySnapshot" | "SchedulingPolicySnapshot" => "PolicySnapshot",
+        "ClusterResourceBinding" | "ResourceBinding" => "Binding",
+        _ => "Work",
+    }
+}
+
+fn observed<K: Object>(store: &kube::runtime::reflector::Store<K>, p: &Pending) -> Observed {
+    let mut r = ObjectRef::<K>::new(&p.name);
+    if let Some(ns) = &p.namespace {
+        r = r.within(ns);
+    }
+    store.get(&r).map(|o| (version(o.meta().resource_version.as_deref()), o.meta().deletion_timestamp.is_some()))
+}
+
+fn caught_up<F: Family>(ctx: &Context<F>, key: &str) -> bool {
+    ctx.expectations.satisfied(key, |p| match p.kind {
+        "ResourceSnapshot" => observed(&ctx.resource_snapshots, p),
+        "PolicySnapshot" => observed(&ctx.policy_snapshots, p),
+        "Binding" => observed(&ctx.bindings, p),
+        _ => observed(&ctx.works, p),
+    })
+}
+
+pub async fn reconcile<F: Family>(placement: Arc<F::Placement>, ctx: Arc<Context<F>>) -> Result<Action, Error> {
+    let _timer = ctx.metrics.reconcile(CONTROLLER);
+    let name = placement.name_any();
+    let namespace = placement.meta().namespace.clone();
+    let key = match &namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.clone(),
+    };
+    if !caught_up(&ctx, &key) {
+        // The watch events of the last pass's writes will trigger the next one.
+        return Ok(Action::requeue(Duration::from_millis(200)));
+    }
+    let mut pass = Pass {
+        ctx: &ctx,
+        placement: &placement,
+        name,
+        namespace,
+        key: key.clone(),
+        generation: placement.meta().generation.unwrap_or(0),
+        now: Timestamp::now(),
+        writes: Vec::new(),
+        bindings: Vec::new(),
+        binding_conditions: BTreeMap::new(),
+        binding_reports: BTreeMap::new(),
+        requeue: None,
+    };
+    pass.bindings = pass.children(&ctx.bindings).into_iter().map(|b| (*b).clone()).collect();
+    pass.bindings.sort_by_key(|b| b.name_any());
+    let result =
+        if placement.meta().deletion_timestamp.is_some() { delete(&mut pass).await } else { place(&mut pass).await };
+    let writes = std::mem::take(&mut pass.writes);
+    ctx.expectations.expect(&key, writes);
+    result
+}
+
+pub fn error_policy<F: Family>(placement: Arc<F::Placement>, error: &Error, ctx: Arc<Context<F>>) -> Action {
+    warn!(placement = %placement.name_any(), %error, "reconcile failed");
+    ctx.metrics.reconcile_failed(CONTROLLER);
+    Action::requeue(Duration::from_secs(2))
+}
+
+async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
+    ensure_finalizer(pass).await?;
+    let selected = match resolve::resolve(pass.spec(), pass.namespace.as_deref(), &*pass.ctx.cache) {
+        Ok(s) => s,
+        Err(SelectionError::NotReady(m)) => {
+            debug!(placement = %pass.key, "{m}");
+            return Ok(Action::requeue(Duration::from_secs(1)));
+        }
+        Err(SelectionError::Invalid(m)) => {
+            // Nothing already placed changes: the last good snapshot stays bound.
+            let c = conditions::new(
+                F::CONDITIONS[0],
+                Status::False,
+                p::REASON_INVALID_RESOURCE_SELECTORS,
+                format!("The resource selectors are invalid: {m}"),
+                Some(pass.generation),
+            );
+            let mut st = pass.placement.status().cloned().unwrap_or_default();
+            conditions::set(&mut st.conditions, c);
+            st.conditions.retain(|c| c.type_ == F::CONDITIONS[0]);
+            write_status(pass, st).await?;
+            return Ok(Action::await_change());
+        }
+    };
+
+    let group = snapshots::resources(pass, &selected).await?;
+    let policy = snapshots::policy(pass).await?;
+    let schedule = scheduling::schedule(pass, &policy).await?;
+    rolling::roll(pass, &group, &policy).await?;
+    sync::works(pass, &group).await?;
+    write_binding_statuses(pass).await?;
+
+    let latest_policy = policy.meta().name.clone().unwrap_or_default();
+    let bindings: Vec<BindingView> = pass
+        .bindings
+        .iter()
+        .filter(|b| b.meta().deletion_timestamp.is_none() && b.spec().scheduling_policy_snapshot_name == latest_policy)
+        .map(|b| BindingView { spec: b.spec(), status: b.status(), generation: b.meta().generation.unwrap_or(0) })
+        .collect();
+    let st = status::status(&status::Input {
+        types: F::CONDITIONS,
+        generation: pass.generation,
+        policy: pass.spec().policy.as_ref(),
+        selected: selected.identifiers(),
+        latest_snapshot: Some((group.master.as_str(), group.index.as_str())),
+        schedule: schedule.as_ref(),
+        bindings,
+        previous: pass.placement.status(),
+    });
+    write_status(pass, st).await?;
+
+    let wait = [pass.requeue, scheduling::next_eligibility_change(pass)].into_iter().flatten().min();
+    Ok(match wait {
+        Some(d) => Action::requeue(d),
+        None => Action::await_change(),
+    })
+}
+
+async fn ensure_finalizer<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {
+    if pass.placement.finalizers().iter().any(|f| f == F::FINALIZER) {
+        return Ok(());
+    }
+    let mut finalizers = pass.placement.finalizers().to_vec();
+    finalizers.push(F::FINALIZER.to_string());
+    let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": pass.placement.resource_version()}});
+    F::Placement::api(pass.ctx.client.clone(), pass.ns())
+        .patch(&pass.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(pass.kube("adding the finalizer"))?;
+    Ok(())
+}
+
+/// Deleting: remove every binding (and with it, its Works; each Work's
+/// delete-propagation annotation tells the member what to do with the
+/// objects), then release the finalizer. Snapshots go with the placement
+/// through their owner references. Nothing here waits on a member.
+async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
+    if !pass.placement.finalizers().iter().any(|f| f == F::FINALIZER) {
+        return Ok(Action::await_change());
+    }
+    let live: Vec<String> =
+        pass.bindings.iter().filter(|b| b.meta().deletion_timestamp.is_none()).map(|b| b.name_any()).collect();
+    for b in &live {
+        sync::delete_binding(pass, b).await?;
+    }
+    if !pass.bindings.is_empty() {
+        info!(placement = %pass.key, bindings = pass.bindings.len(), "deleting: waiting for bindings to go");
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
+    if let Some(patch) = flotilla_runtime::finalizer::remove_patch(pass.placement.finalizers(), F::FINALIZER) {
+        F::Placement::api(pass.ctx.client.clone(), pass.ns())
+            .patch(&pass.name, &PatchParams::default(), &Patch::Json::<()>(patch))
+            .await
+            .map_err(pass.kube("removing the finalizer"))?;
+    }
+    pass.ctx.expectations.forget(&pass.key);
+    info!(placement = %pass.key, "deleted");
+    Ok(Action::await_change())
+}
+
+async fn write_status<F: Family>(pass: &Pass<'_, F>, status: PlacementStatus) -> Result<(), Error> {
+    if pass.placement.status() == Some(&status) {
+        return Ok(());
+    }
+    let patch = json!({ "status": status });
+    F::Placement::api(pass.ctx.client.clone(), pass.ns())
+        .patch_status(&pass.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(pass.kube("writing the status"))?;
+    Ok(())
+}
+
+/// Writes each binding's status where this pass changed it.
+async fn write_binding_statuses<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {
+    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+    let updates = std::mem::take(&mut pass.binding_conditions);
+    for (name, new) in updates {
+        let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) else { continue };
+        let old = b.status().cloned().unwrap_or_default();
+        let reports = pass.binding_reports.remove(&name).unwrap_or_else(|| old.reports.clone());
+        let mut want = ResourceBindingStatus { reports, conditions: new };
+        status::keep_transition_times(&old.conditions, &mut want.conditions);
+        if want == old {
+            continue;
+        }
+        let patch = json!({ "status": want });
+        let written =
+            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(|source| {
+                Error::Kube { doing: format!("writing binding {name}'s status"), placement: pass.key.clone(), source }
+            })?;
+        pass.writes.push(Pending {
+            kind: "Binding",
+            namespace: written.meta().namespace.clone(),
+            name: name.clone(),
+            expect: Expect::Version(version(written.meta().resource_version.as_deref())),
+        });
+        *b = written;
+    }
+    Ok(())
+}
+
+pub async fn delete_object<K: Object>(api: &kube::Api<K>, name: &str) -> Result<(), kube::Error> {
+    match api.delete(name, &DeleteParams::background()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Works are grouped by binding once per pass.
+pub fn works_by_binding<F: Family>(pass: &Pass<'_, F>) -> BTreeMap<String, Vec<Arc<Work>>> {
+    let mut out: BTreeMap<String, Vec<Arc<Work>>> = BTreeMap::new();
+    for w in pass.ctx.works.state() {
+        let l = w.labels();
+        let mine = l.get(labels::PLACEMENT_TRACKING) == Some(&pass.name)
+            && l.get(labels::PARENT_NAMESPACE) == pass.namespace.as_ref();
+        if mine && let Some(b) = l.get(labels::PARENT_BINDING) {
+            out.entry(b.clone()).or_default().push(w);
+        }
+    }
+    out
+}

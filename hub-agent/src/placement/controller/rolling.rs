@@ -1,0 +1,138 @@
+//! The rolling update in a pass: which bindings move to the latest resource
+//! snapshot now (the pure `rollout::strategy::pass`), carried out, and each
+//! binding's RolloutStarted condition.
+
+use std::time::Duration;
+
+use apis::{
+    conditions::{self, Status, placement as p},
+    placement::{BindingState, PlacementType, RolloutStrategyType},
+};
+use kube::{
+    Resource, ResourceExt,
+    api::{Patch, PatchParams},
+};
+use serde_json::json;
+
+use super::{
+    reconcile::{Error, Pass, kind_of},
+    snapshots::Group,
+    sync,
+};
+use crate::placement::{
+    family::{Family, Object, WithSpec, WithStatus},
+    rollout::{readiness::View, strategy},
+};
+
+const STARTED: &str = "Detected the new changes on the resources and started the rollout process";
+const BLOCKED: &str = "The resources cannot be updated to the latest because of the rollout strategy";
+
+pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::PolicySnapshot) -> Result<(), Error> {
+    let spec = pass.spec();
+    if spec.strategy.type_ == RolloutStrategyType::External {
+        return Ok(());
+    }
+    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+
+    // A new apply strategy reaches every binding at once: it changes how, not what.
+    let apply = spec.strategy.apply_strategy.clone();
+    let outdated: Vec<String> = pass
+        .bindings
+        .iter()
+        .filter(|b| b.meta().deletion_timestamp.is_none() && b.spec().apply_strategy != apply)
+        .map(|b| b.name_any())
+        .collect();
+    for name in outdated {
+        patch(pass, &api, &name, json!({"spec": {"applyStrategy": apply}})).await?;
+    }
+
+    let config = spec.strategy.rolling_update.clone().unwrap_or_default();
+    let period = Duration::from_secs(config.unavailable_period_seconds.max(0) as u64);
+    let mut wait: Option<Duration> = None;
+    let views: Vec<strategy::Binding> = pass
+        .bindings
+        .iter()
+        .map(|b| {
+            let conds = b.status().map(|s| s.conditions.as_slice()).unwrap_or_default();
+            let view = View { conditions: conds, generation: b.meta().generation.unwrap_or(0) };
+            let ready = match view.ready(pass.now, period) {
+                Ok(()) => true,
+                Err(w) => {
+                    if let Some(w) = w {
+                        wait = Some(wait.map_or(w, |x| x.min(w)));
+                    }
+                    false
+                }
+            };
+            strategy::Binding {
+                name: b.name_any(),
+                state: b.spec().state,
+                deleting: b.meta().deletion_timestamp.is_some(),
+                ready,
+                failed: view.failed(),
+                diff_reported: view.diff_reported(),
+                up_to_date: b.spec().state == BindingState::Bound && b.spec().resource_snapshot_name == group.master,
+            }
+        })
+        .collect();
+    let policy = policy.spec().policy.as_ref();
+    let target = match policy.map(|p| p.placement_type).unwrap_or(PlacementType::PickAll) {
+        PlacementType::PickAll => views.iter().filter(|b| b.state != BindingState::Unscheduled).count(),
+        PlacementType::PickFixed => policy.map(|p| p.cluster_names.len()).unwrap_or(0),
+        PlacementType::PickN => policy.and_then(|p| p.number_of_clusters).unwrap_or(0).max(0) as usize,
+    };
+    let max_unavailable = strategy::scaled(&config.max_unavailable, target).unwrap_or(0);
+    let max_surge = strategy::scaled(&config.max_surge, target).unwrap_or(0);
+    let decided = strategy::pass(&views, target, max_unavailable, max_surge);
+
+    for name in &decided.bind {
+        let body = json!({"spec": {"state": "Bound", "resourceSnapshotName": group.master}});
+        patch(pass, &api, name, body).await?;
+    }
+    for name in &decided.update {
+        patch(pass, &api, name, json!({"spec": {"resourceSnapshotName": group.master}})).await?;
+    }
+    for name in &decided.delete {
+        sync::delete_binding(pass, name).await?;
+    }
+    let (bound, stale): (Vec<_>, Vec<_>) = pass
+        .bindings
+        .iter()
+        .filter(|b| b.meta().deletion_timestamp.is_none() && b.spec().state != BindingState::Unscheduled)
+        .map(|b| (b.name_any(), b.meta().generation))
+        .partition(|(name, _)| !decided.stale.contains(name));
+    for (name, generation) in bound {
+        let is_bound = pass.bindings.iter().any(|b| b.name_any() == name && b.spec().state == BindingState::Bound);
+        if is_bound {
+            let c = conditions::new(p::ROLLOUT_STARTED, Status::True, p::REASON_ROLLOUT_STARTED, STARTED, generation);
+            pass.binding_conditions.entry(name).or_default().push(c);
+        }
+    }
+    for (name, generation) in stale {
+        let c =
+            conditions::new(p::ROLLOUT_STARTED, Status::False, p::REASON_ROLLOUT_NOT_STARTED_YET, BLOCKED, generation);
+        pass.binding_conditions.entry(name).or_default().push(c);
+    }
+    if !decided.stale.is_empty() || wait.is_some() {
+        // Blocked bindings move when others become ready (a status change
+        // triggers a pass); an untrackable resource becomes ready by the clock.
+        pass.requeue = [pass.requeue, wait].into_iter().flatten().min();
+    }
+    Ok(())
+}
+
+async fn patch<F: Family>(
+    pass: &mut Pass<'_, F>,
+    api: &kube::Api<F::Binding>,
+    name: &str,
+    body: serde_json::Value,
+) -> Result<(), Error> {
+    let written = api.patch(name, &PatchParams::default(), &Patch::Merge(&body)).await.map_err(|source| {
+        Error::Kube { doing: format!("rolling out binding {name}"), placement: pass.key.clone(), source }
+    })?;
+    pass.wrote(kind_of::<F::Binding>(), &written);
+    if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
+        *b = written;
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Scheduling in a pass: read the clusters and bindings, call the pure
+//! scheduler, and carry out its plan (create, patch and unschedule bindings,
+//! record the decisions in the policy snapshot's status).
+
+use std::{collections::BTreeMap, time::Duration};
+
+use apis::{
+    cluster::MemberCluster,
+    conditions::{self, placement as p},
+    labels,
+    placement::{BindingState, ClusterDecision, ResourceBindingSpec, SchedulingPolicySnapshotStatus},
+};
+use kube::{
+    Resource, ResourceExt,
+    api::{Patch, PatchParams, PostParams},
+};
+use serde_json::json;
+use tracing::info;
+
+use super::reconcile::{Error, Pass, kind_of};
+use crate::{
+    membership::eligibility,
+    placement::family::{Family, Object, WithSpec, WithStatus},
+    scheduler::{self, Binding},
+};
+
+fn state_name(s: BindingState) -> &'static str {
+    match s {
+        BindingState::Scheduled => "Scheduled",
+        BindingState::Bound => "Bound",
+        BindingState::Unscheduled => "Unscheduled",
+    }
+}
+
+fn parse_state(s: &str) -> Option<BindingState> {
+    match s {
+        "Scheduled" => Some(BindingState::Scheduled),
+        "Bound" => Some(BindingState::Bound),
+        _ => None,
+    }
+}
+
+/// Schedules and returns the policy snapshot's status as it now stands.
+pub async fn schedule<F: Family>(
+    pass: &mut Pass<'_, F>,
+    snapshot: &F::PolicySnapshot,
+) -> Result<Option<SchedulingPolicySnapshotStatus>, Error> {
+    let latest = snapshot.name_any();
+    let clusters: Vec<MemberCluster> = pass.ctx.clusters.state().iter().map(|c| (**c).clone()).collect();
+    let views: Vec<Binding> = pass
+        .bindings
+        .iter()
+        .map(|b| Binding {
+            name: b.name_any(),
+            cluster: b.spec().target_cluster.clone(),
+            state: b.spec().state,
+            current: b.spec().scheduling_policy_snapshot_name == latest,
+            deleting: b.meta().deletion_timestamp.is_some(),
+            decision: b.spec().cluster_decision.clone(),
+            previous_state: b.annotations().get(labels::PREVIOUS_BINDING_STATE).and_then(|s| parse_state(s)),
+        })
+        .collect();
+    let n = snapshot.annotations().get(labels::NUMBER_OF_CLUSTERS).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+    let policy = snapshot.spec().policy.as_ref();
+    let plan = scheduler::schedule(&scheduler::Input {
+        policy,
+        number_of_clusters: n,
+        clusters: &clusters,
+        bindings: &views,
+        now: pass.now,
+        eligibility: pass.ctx.config.eligibility,
+    })
+    .map_err(|message| Error::Other { placement: pass.key.clone(), message })?;
+
+    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+    for name in &plan.unschedule {
+        let Some(b) = pass.bindings.iter().find(|b| b.name_any() == *name) else { continue };
+        let patch = json!({
+            "metadata": {"annotations": {labels::PREVIOUS_BINDING_STATE: state_name(b.spec().state)}},
+            "spec": {"state": "Unscheduled"},
+        });
+        apply_patch(pass, &api, name, &patch, "unscheduling a binding").await?;
+        info!(placement = %pass.key, binding = %name, "unscheduled");
+    }
+    for (name, state, decision) in &plan.patch {
+        let patch = json!({
+            "metadata": {"annotations": {labels::PREVIOUS_BINDING_STATE: null}},
+            "spec": {"state": state_name(*state), "schedulingPolicySnapshotName": latest, "clusterDecision": decision},
+        });
+        apply_patch(pass, &api, name, &patch, "rescheduling a binding").await?;
+    }
+    for decision in &plan.create {
+        create(pass, &api, &latest, decision).await?;
+    }
+    if plan.requeue {
+        pass.requeue = Some(Duration::from_millis(10));
+    }
+
+    let Some(status) = plan.status else { return Ok(snapshot.status().cloned()) };
+    let generation =
+        snapshot.annotations().get(labels::CRP_GENERATION).and_then(|g| g.parse().ok()).unwrap_or(pass.generation);
+    let (reason, message) = if status.fulfilled {
+        (p::REASON_SCHEDULING_POLICY_FULFILLED, status.message())
+    } else {
+        (p::REASON_SCHEDULING_POLICY_UNFULFILLED, status.message())
+    };
+    let old = snapshot.status().cloned().unwrap_or_default();
+    let mut want = SchedulingPolicySnapshotStatus {
+        observed_crp_generation: generation,
+        conditions: vec![conditions::new(p::SCHEDULED, status.fulfilled, reason, message, snapshot.meta().generation)],
+        cluster_decisions: status.decisions,
+    };
+    crate::placement::status::keep_transition_times(&old.conditions, &mut want.conditions);
+    if want != old {
+        let written = F::PolicySnapshot::api(pass.ctx.client.clone(), pass.ns())
+            .patch_status(&latest, &PatchParams::default(), &Patch::Merge(&json!({ "status": want })))
+            .await
+            .map_err(pass.kube("writing the scheduling decisions"))?;
+        pass.wrote(kind_of::<F::PolicySnapshot>(), &written);
+    }
+    Ok(Some(want))
+}
+
+async fn apply_patch<F: Family>(
+    pass: &mut Pass<'_, F>,
+    api: &kube::Api<F::Binding>,
+    name: &str,
+    patch: &serde_json::Value,
+    doing: &str,
+) -> Result<(), Error> {
+    let written = api
+        .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .map_err(|source| Error::Kube { doing: format!("{doing} ({name})"), placement: pass.key.clone(), source })?;
+    pass.wrote(kind_of::<F::Binding>(), &written);
+    if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
+        *b = written;
+    }
+    Ok(())
+}
+
+async fn create<F: Family>(
+    pass: &mut Pass<'_, F>,
+    api: &kube::Api<F::Binding>,
+    policy_snapshot: &str,
+    decision: &ClusterDecision,
+) -> Result<(), Error> {
+    let cluster = &decision.cluster_name;
+    let mut meta = pass.child_meta(String::new(), BTreeMap::new());
+    meta.name = None;
+    meta.generate_name = Some(format!("{}-{cluster}-", pass.name));
+    let spec = ResourceBindingSpec {
+        state: BindingState::Scheduled,
+        resource_snapshot_name: String::new(),
+        resource_override_snapshots: vec![],
+        cluster_resource_override_snapshots: vec![],
+        scheduling_policy_snapshot_name: policy_snapshot.to_string(),
+        target_cluster: cluster.clone(),
+        cluster_decision: decision.clone(),
+        apply_strategy: pass.spec().strategy.apply_strategy.clone(),
+    };
+    let created = api
+        .create(&PostParams::default(), &F::Binding::build(meta, spec))
+        .await
+        .map_err(pass.kube(&format!("creating a binding for {cluster}")))?;
+    pass.wrote(kind_of::<F::Binding>(), &created);
+    info!(placement = %pass.key, binding = %created.name_any(), %cluster, "scheduled");
+    pass.bindings.push(created);
+    pass.bindings.sort_by_key(|b| b.name_any());
+    Ok(())
+}
+
+/// When some cluster's eligibility could change by the clock alone.
+pub fn next_eligibility_change<F: Family>(pass: &Pass<'_, F>) -> Option<Duration> {
+    pass.ctx
+        .clusters
+        .state()
+        .iter()
+        .filter_map(|mc| eligibility::next_change(mc, pass.now, pass.ctx.config.eligibility))
+        .min()
+}

@@ -99,7 +99,12 @@ impl Fleet {
             self.member_agents.push((m.name.clone(), agent));
         }
         let joins = self.members.iter().map(|m| agents::wait_joined(&client, &m.name, Duration::from_secs(60)));
-        if let Err(e) = futures::future::try_join_all(joins).await {
+        let hub_admin = self.hub_agent.as_ref().map(|a| a.admin).expect("started above");
+        let ready = crate::wait::until("the hub agent to be ready", Duration::from_secs(60), || async move {
+            Ok((crate::probe::get(hub_admin, "/readyz").await.ok().map(|r| r.0) == Some(200)).then_some(()))
+        });
+        let joined = async { futures::future::try_join_all(joins).await.map(|_| ()) };
+        if let Err(e) = futures::future::try_join(joined, ready).await {
             let logs: Vec<String> = std::iter::once(self.hub_agent.as_ref().map(|a| &a.process))
                 .flatten()
                 .chain(self.member_agents.iter().map(|(_, a)| &a.process))

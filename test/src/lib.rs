@@ -19,6 +19,7 @@ pub mod ports;
 pub mod probe;
 pub mod process;
 pub mod shared;
+pub mod simulated;
 pub mod wait;
 
 pub use control_plane::{ControlPlane, Role};

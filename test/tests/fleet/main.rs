@@ -3,4 +3,5 @@
 
 mod foundation;
 mod membership;
+mod placement;
 mod support;

@@ -16,7 +16,7 @@ use k8s_openapi::{
 };
 use kube::{
     Resource, ResourceExt,
-    api::{DeleteParams, Patch, PatchParams},
+    api::{DeleteParams, ListParams, Patch, PatchParams},
     runtime::{controller::Action, reflector::ObjectRef},
 };
 use serde_json::json;
@@ -280,8 +280,8 @@ async fn ensure_finalizer<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error
 
 /// Deleting: remove every binding (and with it, its Works; each Work's
 /// delete-propagation annotation tells the member what to do with the
-/// objects), then release the finalizer. Snapshots go with the placement
-/// through their owner references. Nothing here waits on a member.
+/// objects) and the snapshots, then release the finalizer. Nothing here waits
+/// on a member, so a placement never hangs on an unreachable cluster.
 async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
     if !pass.placement.finalizers().iter().any(|f| f == F::FINALIZER) {
         return Ok(Action::await_change());
@@ -295,6 +295,16 @@ async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
         info!(placement = %pass.key, bindings = pass.bindings.len(), "deleting: waiting for bindings to go");
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
+    let owned = ListParams::default().labels(&format!("{}={}", labels::PLACEMENT_TRACKING, pass.name));
+    let client = pass.ctx.client.clone();
+    F::ResourceSnapshot::api(client.clone(), pass.ns())
+        .delete_collection(&DeleteParams::background(), &owned)
+        .await
+        .map_err(pass.kube("deleting the resource snapshots"))?;
+    F::PolicySnapshot::api(client, pass.ns())
+        .delete_collection(&DeleteParams::background(), &owned)
+        .await
+        .map_err(pass.kube("deleting the policy snapshots"))?;
     if let Some(patch) = flotilla_runtime::finalizer::remove_patch(pass.placement.finalizers(), F::FINALIZER) {
         F::Placement::api(pass.ctx.client.clone(), pass.ns())
             .patch(&pass.name, &PatchParams::default(), &Patch::Json::<()>(patch))

@@ -9,7 +9,7 @@ MEMBERS ?= 2
 FLEET_DIR ?= .fleet
 FLEET := target/debug/fleet
 
-.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join clean
+.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement clean
 
 all: build
 
@@ -47,6 +47,11 @@ test: control-plane build check-crds
 bench-join: control-plane
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p flotilla-test --bench join
+
+## bench-placement: 100 simulated members × 100 placements: create → Works/Available, hub-agent RSS, CPU, API calls
+bench-placement: control-plane
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) bench -p flotilla-test --bench placement
 
 ## demo: the main job on a local fleet (for now: a hub and members that answer)
 demo: control-plane build

@@ -36,6 +36,11 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut registry = Registry::default();
     let metrics = metrics::Metrics::register(&mut registry);
+    registry.sub_registry_with_prefix("flotilla").register(
+        "api_requests",
+        "API requests this agent made, by HTTP method (WATCH for watches)",
+        flotilla_runtime::client::requests(),
+    );
     let readiness = Readiness::default();
     let admin = args.admin.start("hub-agent", registry, readiness.clone()).await?;
 

@@ -1,13 +1,42 @@
 //! Clients for the hub and member API servers: from a kubeconfig file when one
 //! is given, otherwise from the in-cluster service account.
 
-use std::path::Path;
+use std::{path::Path, sync::LazyLock};
 
 use anyhow::Context;
 use kube::{
     Client, Config,
+    client::{Body, ClientBuilder},
     config::{KubeConfigOptions, Kubeconfig},
 };
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family},
+};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The HTTP method, or WATCH for a watch.
+    pub method: String,
+}
+
+static REQUESTS: LazyLock<Family<RequestLabels, Counter>> = LazyLock::new(Family::default);
+
+/// Every API request the process's clients made, by method: what "no
+/// needless API calls" is measured by. Register it in the agent's registry.
+pub fn requests() -> Family<RequestLabels, Counter> {
+    REQUESTS.clone()
+}
+
+fn build(config: Config, what: &str) -> anyhow::Result<Client> {
+    let count = tower::util::MapRequestLayer::new(|req: http::Request<Body>| {
+        let watch = req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv == "watch=true" || kv == "watch=1"));
+        let method = if watch { "WATCH" } else { req.method().as_str() };
+        REQUESTS.get_or_create(&RequestLabels { method: method.to_string() }).inc();
+        req
+    });
+    Ok(ClientBuilder::try_from(config).with_context(|| format!("building the {what} client"))?.with_layer(&count).build())
+}
 
 /// A client from `kubeconfig` (current context) or, without one, the in-cluster config.
 pub async fn connect(kubeconfig: Option<&Path>, what: &str) -> anyhow::Result<Client> {
@@ -23,7 +52,7 @@ pub async fn connect(kubeconfig: Option<&Path>, what: &str) -> anyhow::Result<Cl
             Config::incluster().with_context(|| format!("no {what} kubeconfig given and not running in a cluster"))?
         }
     };
-    Client::try_from(config).with_context(|| format!("building the {what} client"))
+    build(config, what)
 }
 
 /// Asks the API server for its version: proof that address and credentials work.
@@ -74,5 +103,5 @@ pub async fn connect_to(server: &str, ca: Option<&Path>, auth: HubAuth, what: &s
     let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
         .await
         .with_context(|| format!("configuring the {what} connection to {server}"))?;
-    Client::try_from(config).with_context(|| format!("building the {what} client"))
+    build(config, what)
 }

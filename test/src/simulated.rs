@@ -75,3 +75,80 @@ impl WorkReporter {
         Self { task }
     }
 }
+
+/// Member clusters without control planes: each has a MemberCluster on the
+/// hub and a stand-in agent that heartbeats its InternalMemberCluster (Joined,
+/// Healthy, a node count), so the hub schedules onto it. For benchmarks of the
+/// hub at a scale this machine cannot run real members for.
+pub struct SimulatedMembers {
+    pub names: Vec<String>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for SimulatedMembers {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn heartbeat_status(generation: Option<i64>) -> serde_json::Value {
+    use apis::conditions::cluster as c;
+    let now = k8s_openapi::jiff::Timestamp::now();
+    json!({ "status": {
+        "agentStatus": [{
+            "type": "MemberAgent",
+            "conditions": [
+                conditions::new(c::JOINED, Status::True, c::REASON_AGENT_JOINED, "simulated", generation),
+                conditions::new(c::HEALTHY, Status::True, c::REASON_AGENT_HEALTHY, "simulated", generation),
+            ],
+            "lastReceivedHeartbeat": now.to_string(),
+        }],
+        "properties": {"kubernetes-fleet.io/node-count": {"value": "2", "observationTime": now.to_string()}},
+    }})
+}
+
+impl SimulatedMembers {
+    /// Creates `count` members named `<prefix>-NNN` and keeps them heartbeating
+    /// every `period`; returns once all have joined.
+    pub async fn join(hub: Client, prefix: &str, count: usize, period: Duration) -> anyhow::Result<Self> {
+        use apis::cluster::MemberClusterSpec;
+        let names: Vec<String> = (1..=count).map(|i| format!("{prefix}-{i:03}")).collect();
+        let creates = names.iter().map(|n| {
+            crate::agents::create_member_cluster_with(&hub, n, MemberClusterSpec::for_user(n, period.as_secs() as i32))
+        });
+        futures::future::try_join_all(creates).await?;
+        // Until every InternalMemberCluster exists and took a heartbeat.
+        crate::wait::until("simulated members to get their InternalMemberClusters", Duration::from_secs(120), || {
+            let (hub, names) = (hub.clone(), names.clone());
+            async move { Ok((beat(hub, names).await == count).then_some(())) }
+        })
+        .await?;
+        for n in &names {
+            crate::agents::wait_joined(&hub, n, Duration::from_secs(120)).await?;
+        }
+        let task = {
+            let (hub, names) = (hub.clone(), names.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                    beat(hub.clone(), names.clone()).await;
+                }
+            })
+        };
+        Ok(Self { names, task })
+    }
+}
+
+/// One heartbeat from every simulated member; how many landed.
+async fn beat(hub: Client, names: Vec<String>) -> usize {
+    use apis::cluster::{InternalMemberCluster, member_namespace};
+    let beats = names.into_iter().map(|n| {
+        let api: Api<InternalMemberCluster> = Api::namespaced(hub.clone(), &member_namespace(&n));
+        async move {
+            let Ok(Some(imc)) = api.get_opt(&n).await else { return false };
+            let patch = heartbeat_status(imc.metadata.generation);
+            api.patch_status(&n, &PatchParams::default(), &Patch::Merge(&patch)).await.is_ok()
+        }
+    });
+    futures::stream::iter(beats).buffer_unordered(16).filter(|ok| futures::future::ready(*ok)).count().await
+}

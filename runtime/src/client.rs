@@ -35,7 +35,10 @@ fn build(config: Config, what: &str) -> anyhow::Result<Client> {
         REQUESTS.get_or_create(&RequestLabels { method: method.to_string() }).inc();
         req
     });
-    Ok(ClientBuilder::try_from(config).with_context(|| format!("building the {what} client"))?.with_layer(&count).build())
+    Ok(ClientBuilder::try_from(config)
+        .with_context(|| format!("building the {what} client"))?
+        .with_layer(&count)
+        .build())
 }
 
 /// A client from `kubeconfig` (current context) or, without one, the in-cluster config.

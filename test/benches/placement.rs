@@ -119,7 +119,8 @@ async fn main() -> anyhow::Result<()> {
         let (client, avail) = (client.clone(), available.clone());
         tokio::spawn(async move {
             let api = Api::<ClusterResourcePlacement>::all(client);
-            let mut events = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff().applied_objects());
+            let mut events =
+                std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff().applied_objects());
             while let Some(Ok(c)) = events.next().await {
                 let conds = c.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
                 let ok = conditions::find(conds, p::CRP_AVAILABLE)
@@ -182,7 +183,8 @@ async fn main() -> anyhow::Result<()> {
     crp_watch.abort();
 
     let lat = |done: &BTreeMap<String, Instant>| {
-        let mut v: Vec<Duration> = created.iter().filter_map(|(n, t0)| Some(done.get(n)?.duration_since(*t0))).collect();
+        let mut v: Vec<Duration> =
+            created.iter().filter_map(|(n, t0)| Some(done.get(n)?.duration_since(*t0))).collect();
         v.sort();
         v
     };
@@ -190,15 +192,12 @@ async fn main() -> anyhow::Result<()> {
     let to_available = lat(&available.lock().unwrap());
     let rss = *peak_rss.lock().unwrap() as f64 / 1048576.0;
     let per = requests / placements as f64;
-    println!("bench-placement: {placements} placements × {members} members, one every {pace:?}, all Available after {elapsed:.1?}");
+    println!(
+        "bench-placement: {placements} placements × {members} members, one every {pace:?}, all Available after {elapsed:.1?}"
+    );
     println!("  {:<34} {:>10} {:>10} {:>10}", "", "p50", "p99", "max");
     for (what, v) in [("create → Works on every member", &to_works), ("create → Available", &to_available)] {
-        println!(
-            "  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}",
-            percentile(v, 0.5),
-            percentile(v, 0.99),
-            v[v.len() - 1]
-        );
+        println!("  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}", percentile(v, 0.5), percentile(v, 0.99), v[v.len() - 1]);
     }
     println!("  hub-agent peak RSS {rss:.1} MiB, CPU {cpu:.1} s, API requests per placement {per:.0}");
 

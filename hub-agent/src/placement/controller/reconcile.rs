@@ -10,6 +10,7 @@ use apis::{
     labels,
     placement::{PlacementReports, PlacementSpec, PlacementStatus, ResourceBindingStatus, Work},
 };
+use futures::StreamExt;
 use k8s_openapi::{
     apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta, OwnerReference},
     jiff::Timestamp,
@@ -34,6 +35,16 @@ use crate::placement::{
 };
 
 pub const CONTROLLER: &str = "placement";
+
+/// Writes of one kind in one pass go out this many at a time: a placement on
+/// a hundred clusters is a hundred bindings and Works, and the API server
+/// handles them in parallel.
+const CONCURRENCY: usize = 16;
+
+/// Runs `futures` with bounded concurrency, results in completion order.
+pub async fn all<T>(futures: impl IntoIterator<Item = impl std::future::Future<Output = T>>) -> Vec<T> {
+    futures::stream::iter(futures).buffer_unordered(CONCURRENCY).collect().await
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -332,27 +343,64 @@ async fn write_status<F: Family>(pass: &Pass<'_, F>, status: PlacementStatus) ->
 async fn write_binding_statuses<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {
     let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
     let updates = std::mem::take(&mut pass.binding_conditions);
+    let mut patches = Vec::new();
     for (name, new) in updates {
-        let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) else { continue };
+        let Some(b) = pass.bindings.iter().find(|b| b.name_any() == name) else { continue };
         let old = b.status().cloned().unwrap_or_default();
         let reports = pass.binding_reports.remove(&name).unwrap_or_else(|| old.reports.clone());
         let mut want = ResourceBindingStatus { reports, conditions: new };
         status::keep_transition_times(&old.conditions, &mut want.conditions);
-        if want == old {
-            continue;
+        if want != old {
+            patches.push((name, json!({ "status": want })));
         }
-        let patch = json!({ "status": want });
-        let written =
-            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(|source| {
-                Error::Kube { doing: format!("writing binding {name}'s status"), placement: pass.key.clone(), source }
-            })?;
-        pass.writes.push(Pending {
-            kind: "Binding",
-            namespace: written.meta().namespace.clone(),
-            name: name.clone(),
-            expect: Expect::Version(version(written.meta().resource_version.as_deref())),
-        });
-        *b = written;
+    }
+    let results = all(patches.into_iter().map(|(name, patch)| {
+        let api = api.clone();
+        async move {
+            let r = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await;
+            (name, r)
+        }
+    }))
+    .await;
+    for (name, r) in results {
+        let written = r.map_err(|source| Error::Kube {
+            doing: format!("writing binding {name}'s status"),
+            placement: pass.key.clone(),
+            source,
+        })?;
+        pass.wrote(kind_of::<F::Binding>(), &written);
+        if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
+            *b = written;
+        }
+    }
+    Ok(())
+}
+
+/// Merge-patches bindings concurrently and keeps the written objects.
+pub async fn patch_bindings<F: Family>(
+    pass: &mut Pass<'_, F>,
+    patches: Vec<(String, serde_json::Value)>,
+    doing: &str,
+) -> Result<(), Error> {
+    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+    let results = all(patches.into_iter().map(|(name, body)| {
+        let api = api.clone();
+        async move {
+            let r = api.patch(&name, &PatchParams::default(), &Patch::Merge(&body)).await;
+            (name, r)
+        }
+    }))
+    .await;
+    for (name, r) in results {
+        let written = r.map_err(|source| Error::Kube {
+            doing: format!("{doing} ({name})"),
+            placement: pass.key.clone(),
+            source,
+        })?;
+        pass.wrote(kind_of::<F::Binding>(), &written);
+        if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
+            *b = written;
+        }
     }
     Ok(())
 }

@@ -8,19 +8,16 @@ use apis::{
     conditions::{self, Status, placement as p},
     placement::{BindingState, PlacementType, RolloutStrategyType},
 };
-use kube::{
-    Resource, ResourceExt,
-    api::{Patch, PatchParams},
-};
+use kube::{Resource, ResourceExt};
 use serde_json::json;
 
 use super::{
-    reconcile::{Error, Pass, kind_of},
+    reconcile::{Error, Pass, patch_bindings},
     snapshots::Group,
     sync,
 };
 use crate::placement::{
-    family::{Family, Object, WithSpec, WithStatus},
+    family::{Family, WithSpec, WithStatus},
     rollout::{readiness::View, strategy},
 };
 
@@ -32,8 +29,6 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
     if spec.strategy.type_ == RolloutStrategyType::External {
         return Ok(());
     }
-    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
-
     // A new apply strategy reaches every binding at once: it changes how, not what.
     let apply = spec.strategy.apply_strategy.clone();
     let outdated: Vec<String> = pass
@@ -42,9 +37,8 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
         .filter(|b| b.meta().deletion_timestamp.is_none() && b.spec().apply_strategy != apply)
         .map(|b| b.name_any())
         .collect();
-    for name in outdated {
-        patch(pass, &api, &name, json!({"spec": {"applyStrategy": apply}})).await?;
-    }
+    let patches = outdated.into_iter().map(|n| (n, json!({"spec": {"applyStrategy": apply}}))).collect();
+    patch_bindings(pass, patches, "updating a binding's apply strategy").await?;
 
     let config = spec.strategy.rolling_update.clone().unwrap_or_default();
     let period = Duration::from_secs(config.unavailable_period_seconds.max(0) as u64);
@@ -85,13 +79,12 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
     let max_surge = strategy::scaled(&config.max_surge, target).unwrap_or(0);
     let decided = strategy::pass(&views, target, max_unavailable, max_surge);
 
-    for name in &decided.bind {
-        let body = json!({"spec": {"state": "Bound", "resourceSnapshotName": group.master}});
-        patch(pass, &api, name, body).await?;
-    }
-    for name in &decided.update {
-        patch(pass, &api, name, json!({"spec": {"resourceSnapshotName": group.master}})).await?;
-    }
+    let bind = json!({"spec": {"state": "Bound", "resourceSnapshotName": group.master}});
+    let update = json!({"spec": {"resourceSnapshotName": group.master}});
+    let patches = (decided.bind.iter().map(|n| (n.clone(), bind.clone())))
+        .chain(decided.update.iter().map(|n| (n.clone(), update.clone())))
+        .collect();
+    patch_bindings(pass, patches, "rolling out a binding").await?;
     for name in &decided.delete {
         sync::delete_binding(pass, name).await?;
     }
@@ -117,22 +110,6 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
         // Blocked bindings move when others become ready (a status change
         // triggers a pass); an untrackable resource becomes ready by the clock.
         pass.requeue = [pass.requeue, wait].into_iter().flatten().min();
-    }
-    Ok(())
-}
-
-async fn patch<F: Family>(
-    pass: &mut Pass<'_, F>,
-    api: &kube::Api<F::Binding>,
-    name: &str,
-    body: serde_json::Value,
-) -> Result<(), Error> {
-    let written = api.patch(name, &PatchParams::default(), &Patch::Merge(&body)).await.map_err(|source| {
-        Error::Kube { doing: format!("rolling out binding {name}"), placement: pass.key.clone(), source }
-    })?;
-    pass.wrote(kind_of::<F::Binding>(), &written);
-    if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
-        *b = written;
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use kube::{
 use serde_json::json;
 use tracing::info;
 
-use super::reconcile::{Error, Pass, kind_of};
+use super::reconcile::{Error, Pass, all, kind_of, patch_bindings};
 use crate::{
     membership::eligibility,
     placement::family::{Family, Object, WithSpec, WithStatus},
@@ -72,26 +72,29 @@ pub async fn schedule<F: Family>(
     })
     .map_err(|message| Error::Other { placement: pass.key.clone(), message })?;
 
-    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+    let mut patches = Vec::new();
     for name in &plan.unschedule {
         let Some(b) = pass.bindings.iter().find(|b| b.name_any() == *name) else { continue };
-        let patch = json!({
-            "metadata": {"annotations": {labels::PREVIOUS_BINDING_STATE: state_name(b.spec().state)}},
-            "spec": {"state": "Unscheduled"},
-        });
-        apply_patch(pass, &api, name, &patch, "unscheduling a binding").await?;
-        info!(placement = %pass.key, binding = %name, "unscheduled");
+        info!(placement = %pass.key, binding = %name, "unscheduling");
+        patches.push((
+            name.clone(),
+            json!({
+                "metadata": {"annotations": {labels::PREVIOUS_BINDING_STATE: state_name(b.spec().state)}},
+                "spec": {"state": "Unscheduled"},
+            }),
+        ));
     }
     for (name, state, decision) in &plan.patch {
-        let patch = json!({
-            "metadata": {"annotations": {labels::PREVIOUS_BINDING_STATE: null}},
-            "spec": {"state": state_name(*state), "schedulingPolicySnapshotName": latest, "clusterDecision": decision},
-        });
-        apply_patch(pass, &api, name, &patch, "rescheduling a binding").await?;
+        patches.push((
+            name.clone(),
+            json!({
+                "metadata": {"annotations": {labels::PREVIOUS_BINDING_STATE: null}},
+                "spec": {"state": state_name(*state), "schedulingPolicySnapshotName": latest, "clusterDecision": decision},
+            }),
+        ));
     }
-    for decision in &plan.create {
-        create(pass, &api, &latest, decision).await?;
-    }
+    patch_bindings(pass, patches, "scheduling a binding").await?;
+    create(pass, &latest, &plan.create).await?;
     if plan.requeue {
         pass.requeue = Some(Duration::from_millis(10));
     }
@@ -121,51 +124,44 @@ pub async fn schedule<F: Family>(
     Ok(Some(want))
 }
 
-async fn apply_patch<F: Family>(
-    pass: &mut Pass<'_, F>,
-    api: &kube::Api<F::Binding>,
-    name: &str,
-    patch: &serde_json::Value,
-    doing: &str,
-) -> Result<(), Error> {
-    let written = api
-        .patch(name, &PatchParams::default(), &Patch::Merge(patch))
-        .await
-        .map_err(|source| Error::Kube { doing: format!("{doing} ({name})"), placement: pass.key.clone(), source })?;
-    pass.wrote(kind_of::<F::Binding>(), &written);
-    if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
-        *b = written;
-    }
-    Ok(())
-}
-
+/// Creates a Scheduled binding per decision, concurrently.
 async fn create<F: Family>(
     pass: &mut Pass<'_, F>,
-    api: &kube::Api<F::Binding>,
     policy_snapshot: &str,
-    decision: &ClusterDecision,
+    decisions: &[ClusterDecision],
 ) -> Result<(), Error> {
-    let cluster = &decision.cluster_name;
-    let mut meta = pass.child_meta(String::new(), BTreeMap::new());
-    meta.name = None;
-    meta.generate_name = Some(format!("{}-{cluster}-", pass.name));
-    let spec = ResourceBindingSpec {
-        state: BindingState::Scheduled,
-        resource_snapshot_name: String::new(),
-        resource_override_snapshots: vec![],
-        cluster_resource_override_snapshots: vec![],
-        scheduling_policy_snapshot_name: policy_snapshot.to_string(),
-        target_cluster: cluster.clone(),
-        cluster_decision: decision.clone(),
-        apply_strategy: pass.spec().strategy.apply_strategy.clone(),
-    };
-    let created = api
-        .create(&PostParams::default(), &F::Binding::build(meta, spec))
-        .await
-        .map_err(pass.kube(&format!("creating a binding for {cluster}")))?;
-    pass.wrote(kind_of::<F::Binding>(), &created);
-    info!(placement = %pass.key, binding = %created.name_any(), %cluster, "scheduled");
-    pass.bindings.push(created);
+    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+    let objects: Vec<F::Binding> = decisions
+        .iter()
+        .map(|decision| {
+            let cluster = &decision.cluster_name;
+            let mut meta = pass.child_meta(String::new(), BTreeMap::new());
+            meta.name = None;
+            meta.generate_name = Some(format!("{}-{cluster}-", pass.name));
+            let spec = ResourceBindingSpec {
+                state: BindingState::Scheduled,
+                resource_snapshot_name: String::new(),
+                resource_override_snapshots: vec![],
+                cluster_resource_override_snapshots: vec![],
+                scheduling_policy_snapshot_name: policy_snapshot.to_string(),
+                target_cluster: cluster.clone(),
+                cluster_decision: decision.clone(),
+                apply_strategy: pass.spec().strategy.apply_strategy.clone(),
+            };
+            F::Binding::build(meta, spec)
+        })
+        .collect();
+    let results = all(objects.into_iter().map(|o| {
+        let api = api.clone();
+        async move { api.create(&PostParams::default(), &o).await }
+    }))
+    .await;
+    for r in results {
+        let created = r.map_err(pass.kube("creating a binding"))?;
+        pass.wrote(kind_of::<F::Binding>(), &created);
+        info!(placement = %pass.key, binding = %created.name_any(), cluster = %created.spec().target_cluster, "scheduled");
+        pass.bindings.push(created);
+    }
     pass.bindings.sort_by_key(|b| b.name_any());
     Ok(())
 }

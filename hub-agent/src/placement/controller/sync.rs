@@ -6,7 +6,6 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use apis::{
-    cluster::member_namespace,
     conditions::{self, Status, placement as p},
     placement::{BindingState, Work},
 };
@@ -19,7 +18,7 @@ use tracing::{debug, info};
 
 use super::{
     FIELD_MANAGER,
-    reconcile::{Error, Pass, delete_object, kind_of, works_by_binding},
+    reconcile::{Error, Pass, all, delete_object, kind_of, works_by_binding},
     snapshots::{Group, stored_group},
 };
 use crate::placement::{
@@ -27,10 +26,34 @@ use crate::placement::{
     works::{desired, status},
 };
 
+/// One binding's Works: what to write and delete, decided before any write.
+struct Planned {
+    binding: String,
+    generation: Option<i64>,
+    conditions: Vec<Condition>,
+    /// Works already as wanted.
+    current: Vec<Work>,
+    /// Why the wanted Works could not be made (a condition, not a retry).
+    invalid: Option<String>,
+}
+
+enum Op {
+    Apply(Box<Work>),
+    Delete { namespace: String, name: String },
+}
+
+enum Done {
+    Applied(Box<Work>),
+    Deleted { namespace: String, name: String },
+    Failed(String),
+}
+
 pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<(), Error> {
     let existing = works_by_binding(pass);
     let delete_policy = pass.spec().strategy.delete_strategy.as_ref().map(|d| d.propagation_policy).unwrap_or_default();
-    let names: Vec<String> = pass
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut ops: Vec<(usize, Op)> = Vec::new();
+    let bindings: Vec<F::Binding> = pass
         .bindings
         .iter()
         .filter(|b| {
@@ -38,18 +61,16 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                 && b.spec().state != BindingState::Scheduled
                 && !b.spec().resource_snapshot_name.is_empty()
         })
-        .map(|b| b.name_any())
+        .cloned()
         .collect();
-    for name in names {
-        let b = pass.bindings.iter().find(|b| b.name_any() == name).expect("listed above").clone();
+    for b in &bindings {
+        let name = b.name_any();
         let spec = b.spec();
         let generation = b.meta().generation;
-        let mut conds: Vec<Condition> = Vec::new();
-        let rollout = pass.binding_conditions.remove(&name).unwrap_or_else(|| {
+        let mut conds: Vec<Condition> = pass.binding_conditions.remove(&name).unwrap_or_else(|| {
             let old = b.status().map(|s| s.conditions.as_slice()).unwrap_or_default();
             conditions::find(old, p::ROLLOUT_STARTED).cloned().into_iter().collect()
         });
-        conds.extend(rollout);
         conds.push(conditions::new(
             p::OVERRIDDEN,
             Status::True,
@@ -57,8 +78,6 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             "No override rules are configured for the selected resources",
             generation,
         ));
-        let have: Vec<Arc<Work>> = existing.get(&name).cloned().unwrap_or_default();
-
         let stored;
         let group = if spec.resource_snapshot_name == latest.master {
             Some(latest)
@@ -66,113 +85,128 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             stored = stored_group(pass, &spec.resource_snapshot_name);
             stored.as_ref()
         };
-        let outcome = match group {
+        let wanted = match group {
             None => Err(format!("resource snapshot {} is not found", spec.resource_snapshot_name)),
-            Some(group) => {
-                let source = desired::Source {
-                    placement: &pass.name,
-                    placement_namespace: pass.namespace.as_deref(),
-                    binding: Pass::<F>::binding_owner(&b),
-                    cluster: &spec.target_cluster,
-                    master: &group.master,
-                    index: &group.index,
-                    snapshots: group
-                        .snapshots
-                        .iter()
-                        .map(|(sub, r)| desired::Snapshot { subindex: *sub, resources: r })
-                        .collect(),
-                    apply_strategy: spec.apply_strategy.as_ref(),
-                    delete_policy,
-                    resource_override_hash: desired::list_hash(&spec.resource_override_snapshots),
-                    cluster_resource_override_hash: desired::list_hash(&spec.cluster_resource_override_snapshots),
-                };
-                desired::desired(&source)
-            }
+            Some(group) => desired::desired(&desired::Source {
+                placement: &pass.name,
+                placement_namespace: pass.namespace.as_deref(),
+                binding: Pass::<F>::binding_owner(b),
+                cluster: &spec.target_cluster,
+                master: &group.master,
+                index: &group.index,
+                snapshots: group
+                    .snapshots
+                    .iter()
+                    .map(|(sub, r)| desired::Snapshot { subindex: *sub, resources: r })
+                    .collect(),
+                apply_strategy: spec.apply_strategy.as_ref(),
+                delete_policy,
+                resource_override_hash: desired::list_hash(&spec.resource_override_snapshots),
+                cluster_resource_override_hash: desired::list_hash(&spec.cluster_resource_override_snapshots),
+            }),
         };
-        let want = match outcome {
-            Ok(w) => w,
-            Err(message) => {
-                conds.push(conditions::new(
-                    p::WORK_SYNCHRONIZED,
-                    Status::False,
-                    p::REASON_SYNC_WORK_FAILED,
-                    format!("Failed to synchronize the work to the latest: {message}"),
-                    generation,
-                ));
-                pass.binding_conditions.insert(name, conds);
-                continue;
-            }
-        };
-
-        let api: Api<Work> = Api::namespaced(pass.ctx.client.clone(), &member_namespace(&spec.target_cluster));
-        let mut wrote = false;
-        let mut failure = None;
-        let mut current: Vec<Work> = Vec::new();
-        for w in &want {
-            let wname = w.name_any();
-            match have.iter().find(|h| h.name_any() == wname) {
-                Some(h) if desired::matches(h, w) => current.push((**h).clone()),
-                _ => {
-                    let params = PatchParams::apply(FIELD_MANAGER).force();
-                    match api.patch(&wname, &params, &Patch::Apply(w)).await {
-                        Ok(written) => {
-                            debug!(placement = %pass.key, work = %wname, "work written");
-                            pass.wrote(kind_of::<Work>(), &written);
-                            current.push(written);
-                            wrote = true;
-                        }
-                        Err(e) => {
-                            failure = Some(format!("writing work {wname}: {e}"));
-                            break;
-                        }
+        let i = planned.len();
+        let mut plan = Planned { binding: name.clone(), generation, conditions: conds, current: vec![], invalid: None };
+        match wanted {
+            Err(message) => plan.invalid = Some(message),
+            Ok(want) => {
+                let have: &[Arc<Work>] = existing.get(&name).map(Vec::as_slice).unwrap_or_default();
+                for w in &want {
+                    match have.iter().find(|h| h.name_any() == w.name_any()) {
+                        Some(h) if desired::matches(h, w) => plan.current.push((**h).clone()),
+                        _ => ops.push((i, Op::Apply(Box::new(w.clone())))),
                     }
                 }
-            }
-        }
-        let wanted: BTreeSet<String> = want.iter().map(|w| w.name_any()).collect();
-        if failure.is_none() {
-            for h in have.iter().filter(|h| !wanted.contains(&h.name_any()) && h.metadata.deletion_timestamp.is_none())
-            {
-                if let Err(e) = delete_object(&api, &h.name_any()).await {
-                    failure = Some(format!("deleting work {}: {e}", h.name_any()));
-                    break;
+                let names: BTreeSet<String> = want.iter().map(|w| w.name_any()).collect();
+                for h in
+                    have.iter().filter(|h| !names.contains(&h.name_any()) && h.metadata.deletion_timestamp.is_none())
+                {
+                    ops.push((i, Op::Delete { namespace: h.namespace().unwrap_or_default(), name: h.name_any() }));
                 }
-                pass.deleted(kind_of::<Work>(), h.namespace(), &h.name_any());
-                wrote = true;
             }
         }
-        match failure {
-            Some(message) => conds.push(conditions::new(
+        planned.push(plan);
+    }
+
+    let client = pass.ctx.client.clone();
+    let done = all(ops.into_iter().map(|(i, op)| {
+        let client = client.clone();
+        async move {
+            let result = match op {
+                Op::Apply(w) => {
+                    let api: Api<Work> = Api::namespaced(client, &w.namespace().unwrap_or_default());
+                    let params = PatchParams::apply(FIELD_MANAGER).force();
+                    match api.patch(&w.name_any(), &params, &Patch::Apply(&*w)).await {
+                        Ok(written) => Done::Applied(Box::new(written)),
+                        Err(e) => Done::Failed(format!("writing work {}: {e}", w.name_any())),
+                    }
+                }
+                Op::Delete { namespace, name } => {
+                    let api: Api<Work> = Api::namespaced(client, &namespace);
+                    match delete_object(&api, &name).await {
+                        Ok(()) => Done::Deleted { namespace, name },
+                        Err(e) => Done::Failed(format!("deleting work {name}: {e}")),
+                    }
+                }
+            };
+            (i, result)
+        }
+    }))
+    .await;
+
+    let mut wrote = vec![false; planned.len()];
+    let mut failed: Vec<Option<String>> = vec![None; planned.len()];
+    for (i, result) in done {
+        match result {
+            Done::Applied(w) => {
+                debug!(placement = %pass.key, work = %w.name_any(), "work written");
+                pass.wrote(kind_of::<Work>(), &w);
+                wrote[i] = true;
+            }
+            Done::Deleted { namespace, name } => {
+                pass.deleted(kind_of::<Work>(), Some(namespace), &name);
+                wrote[i] = true;
+            }
+            Done::Failed(m) => {
+                failed[i].get_or_insert(m);
+            }
+        }
+    }
+
+    for (i, mut plan) in planned.into_iter().enumerate() {
+        let g = plan.generation;
+        match plan.invalid.or(failed[i].take()) {
+            Some(message) => plan.conditions.push(conditions::new(
                 p::WORK_SYNCHRONIZED,
                 Status::False,
                 p::REASON_SYNC_WORK_FAILED,
                 format!("Failed to synchronize the work to the latest: {message}"),
-                generation,
+                g,
             )),
             None => {
-                conds.push(conditions::new(
+                plan.conditions.push(conditions::new(
                     p::WORK_SYNCHRONIZED,
                     Status::True,
                     p::REASON_ALL_WORK_SYNCED,
                     "All of the works are synchronized to the latest",
-                    generation,
+                    g,
                 ));
-                if wrote {
-                    conds.push(conditions::new(
+                if wrote[i] {
+                    plan.conditions.push(conditions::new(
                         p::APPLIED,
                         Status::False,
                         p::REASON_APPLY_IN_PROGRESS,
                         "Resources are being applied",
-                        generation,
+                        g,
                     ));
                 } else {
-                    let refs: Vec<&Work> = current.iter().collect();
-                    conds.extend(status::conditions(&refs, generation.unwrap_or(0)));
-                    pass.binding_reports.insert(name.clone(), status::reports(&refs));
+                    let refs: Vec<&Work> = plan.current.iter().collect();
+                    plan.conditions.extend(status::conditions(&refs, g.unwrap_or(0)));
+                    pass.binding_reports.insert(plan.binding.clone(), status::reports(&refs));
                 }
             }
         }
-        pass.binding_conditions.insert(name, conds);
+        pass.binding_conditions.insert(plan.binding, plan.conditions);
     }
     Ok(())
 }

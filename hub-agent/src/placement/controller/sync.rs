@@ -160,7 +160,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         match result {
             Done::Applied(w) => {
                 debug!(placement = %pass.key, work = %w.name_any(), "work written");
-                pass.wrote(kind_of::<Work>(), &w);
+                pass.wrote(kind_of::<Work>(), &*w);
                 wrote[i] = true;
             }
             Done::Deleted { namespace, name } => {

@@ -66,7 +66,7 @@ async fn namespace_of_ten(client: &Client, ns: &str) -> anyhow::Result<()> {
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
     for i in 0..9 {
         let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": format!("config-{i}")},
-            "data": {"index": i.to_string(), "payload": "x".repeat(512)}}))?;
+            "data": {"index": i.to_string(), "payload": "x".repeat(64)}}))?;
         cms.create(&PostParams::default(), &cm).await?;
     }
     Ok(())
@@ -105,7 +105,8 @@ async fn main() -> anyhow::Result<()> {
             let mut clusters: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
             let cfg = watcher::Config::default().labels(labels::PLACEMENT_TRACKING);
             let mut events = std::pin::pin!(watcher(Api::<Work>::all(client), cfg).default_backoff().applied_objects());
-            while let Some(Ok(w)) = events.next().await {
+            while let Some(ev) = events.next().await {
+                let Ok(w) = ev else { continue };
                 let crp = w.labels()[labels::PLACEMENT_TRACKING].clone();
                 let set = clusters.entry(crp.clone()).or_default();
                 set.insert(w.namespace().unwrap_or_default());
@@ -121,7 +122,8 @@ async fn main() -> anyhow::Result<()> {
             let api = Api::<ClusterResourcePlacement>::all(client);
             let mut events =
                 std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff().applied_objects());
-            while let Some(Ok(c)) = events.next().await {
+            while let Some(ev) = events.next().await {
+                let Ok(c) = ev else { continue };
                 let conds = c.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
                 let ok = conditions::find(conds, p::CRP_AVAILABLE)
                     .is_some_and(|x| x.status == "True" && x.observed_generation == c.metadata.generation);

@@ -433,7 +433,8 @@ async fn a_rolling_update_never_has_more_than_max_unavailable_clusters_out() {
             let cfg = watcher::Config::default().labels(&format!("{}=it-roll", labels::PLACEMENT_TRACKING));
             let mut state: BTreeMap<String, bool> = BTreeMap::new();
             let mut events = std::pin::pin!(watcher(Api::<Work>::all(client), cfg).default_backoff().applied_objects());
-            while let Some(Ok(w)) = events.next().await {
+            while let Some(ev) = events.next().await {
+                let Ok(w) = ev else { continue };
                 state.insert(w.namespace().unwrap(), simulated::available(&w));
                 let out = state.values().filter(|a| !**a).count();
                 let mut m = out_max.lock().unwrap();

@@ -94,7 +94,7 @@ mod tests {
     fn waits_for_versions_and_deletions() {
         let e = Expectations::default();
         e.expect("crp", vec![p("a", Expect::Version(10)), p("b", Expect::Gone)]);
-        assert!(!e.satisfied("crp", |x| if x.name == "a" { Some((9, false)) } else { None }));
+        assert!(!e.satisfied("crp", |x| if x.name == "a" { Some((9, false)) } else { Some((3, false)) }));
         assert!(!e.satisfied("crp", |x| if x.name == "a" { Some((10, false)) } else { Some((3, false)) }));
         assert!(e.satisfied("crp", |x| if x.name == "a" { Some((10, false)) } else { Some((3, true)) }));
         assert!(e.satisfied("other", |_| None));

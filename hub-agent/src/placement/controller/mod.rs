@@ -51,6 +51,9 @@ pub const FIELD_MANAGER: &str = "hub-agent/placement";
 
 /// Triggers for the same placement closer together than this become one pass.
 const DEBOUNCE: Duration = Duration::from_millis(30);
+/// Placements reconciled at once, per family; each pass writes up to 16
+/// objects at a time, so the API server sees at most 128 of our requests.
+const CONCURRENT_PASSES: u16 = 8;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -92,8 +95,17 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
     let works_events = [works_writer.subscribe().expect("shared"), works_writer.subscribe().expect("shared")];
     let (clusters, clusters_writer) = reflector::store_shared(1024);
     let cluster_events = [clusters_writer.subscribe().expect("shared"), clusters_writer.subscribe().expect("shared")];
+    let works_stream = watcher(Api::<Work>::all(client.clone()), works_cfg)
+        .default_backoff()
+        .modify(crate::placement::works::desired::strip)
+        .reflect_shared(works_writer)
+        .map(|ev| {
+            if let Err(e) = ev {
+                warn!(error = %e, "Work watch failed; retrying");
+            }
+        });
     let drivers = futures::stream::select(
-        drive(Api::<Work>::all(client.clone()), works_cfg, works_writer).boxed(),
+        works_stream.boxed(),
         drive(Api::<MemberCluster>::all(client.clone()), watcher::Config::default().any_semantic(), clusters_writer)
             .boxed(),
     )
@@ -239,7 +251,7 @@ async fn family<F: Family>(
     });
 
     let controller = Controller::new(F::Placement::api(client, ""), watcher::Config::default().any_semantic())
-        .with_config(ControllerConfig::default().debounce(DEBOUNCE));
+        .with_config(ControllerConfig::default().debounce(DEBOUNCE).concurrency(CONCURRENT_PASSES));
     let store = controller.store();
     let run = controller
         .watches_shared_stream(rs_events, |o| parent::<F, _>(&*o))

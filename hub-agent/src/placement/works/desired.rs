@@ -142,18 +142,38 @@ fn work(src: &Source, name: String, manifests: Vec<Manifest>) -> Work {
     }
 }
 
+/// In the agent's Work cache only: a hash of the Work's spec, which replaces
+/// its manifests there (a fleet of Works would otherwise be held in memory
+/// twice over: by the API server and by the agent). Never written.
+pub const CACHED_SPEC_HASH: &str = "flotilla.dev/cached-spec-hash";
+
+fn spec_hash(spec: &WorkSpec) -> String {
+    format!("{:x}", Sha256::digest(serde_json::to_vec(spec).expect("a Work spec serializes")))
+}
+
+/// What the agent keeps of a Work it watches: everything but the manifests,
+/// which it only ever compares (by hash) with what it wants.
+pub fn strip(w: &mut Work) {
+    let hash = spec_hash(&w.spec);
+    w.metadata.annotations.get_or_insert_default().insert(CACHED_SPEC_HASH.to_string(), hash);
+    w.spec.workload.manifests = Vec::new();
+    w.metadata.managed_fields = None;
+}
+
 fn contains(have: &Option<BTreeMap<String, String>>, want: &Option<BTreeMap<String, String>>) -> bool {
     let have = have.as_ref();
     want.iter().flatten().all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v))
 }
 
-/// Whether `have` already is `want`: nothing to write.
+/// Whether `have` (as cached, see [`strip`], or whole) already is `want`:
+/// nothing to write.
 pub fn matches(have: &Work, want: &Work) -> bool {
     let owners = have.metadata.owner_references.as_deref().unwrap_or_default();
+    let have_hash = have.metadata.annotations.as_ref().and_then(|a| a.get(CACHED_SPEC_HASH)).cloned();
     contains(&have.metadata.labels, &want.metadata.labels)
         && contains(&have.metadata.annotations, &want.metadata.annotations)
         && want.metadata.owner_references.iter().flatten().all(|o| owners.iter().any(|h| h.uid == o.uid))
-        && have.spec == want.spec
+        && have_hash.unwrap_or_else(|| spec_hash(&have.spec)) == spec_hash(&want.spec)
 }
 
 /// A Work's manifests' identities, for logs and status.
@@ -260,6 +280,13 @@ mod tests {
         assert!(matches(&have, &want));
         have.spec.workload.manifests[0].0["data"] = json!({"k": "v"});
         assert!(!matches(&have, &want));
+        let mut cached = want.clone();
+        strip(&mut cached);
+        assert!(cached.spec.workload.manifests.is_empty());
+        assert!(matches(&cached, &want), "a cached Work matches by its spec hash");
+        let mut changed = want.clone();
+        changed.spec.workload.manifests[0].0["data"] = json!({"k": "v"});
+        assert!(!matches(&cached, &changed));
         let mut abandoned = want.clone();
         abandoned
             .metadata

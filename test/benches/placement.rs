@@ -76,7 +76,7 @@ async fn namespace_of_ten(client: &Client, ns: &str) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let members = env("BENCH_MEMBERS", 100);
     let placements = env("BENCH_PLACEMENTS", 100);
-    let pace = Duration::from_millis(env("BENCH_PACE_MS", 250) as u64);
+    let pace = Duration::from_millis(env("BENCH_PACE_MS", 1000) as u64);
 
     let opts = AgentOptions { heartbeat_period_seconds: 30, ..AgentOptions::default() };
     let fleet = Fleet::start(FleetOptions { members: 0, agents: Some(opts), ..Default::default() }).await?;

@@ -16,7 +16,7 @@ mod snapshots;
 mod sync;
 
 use std::{
-    collections::{HashMap, hash_map::DefaultHasher},
+    collections::{HashMap, HashSet, hash_map::DefaultHasher},
     hash::{Hash, Hasher},
     sync::Arc,
     time::Duration,
@@ -51,6 +51,10 @@ pub const FIELD_MANAGER: &str = "hub-agent/placement";
 
 /// Triggers for the same placement closer together than this become one pass.
 const DEBOUNCE: Duration = Duration::from_millis(30);
+/// Binding and Work changes (status reports, mostly) reach a placement at
+/// most this often: a hundred members reporting within a second become a few
+/// passes and status writes, not a hundred.
+const STATUS_BATCH: Duration = Duration::from_millis(200);
 /// Placements reconciled at once, per family; each pass writes up to 16
 /// objects at a time, so the API server sees at most 128 of our requests.
 const CONCURRENT_PASSES: u16 = 8;
@@ -204,6 +208,36 @@ fn scheduling_fingerprint(mc: &MemberCluster) -> u64 {
     h.finish()
 }
 
+/// Passes each placement on at most once per [`STATUS_BATCH`].
+fn batched<K>(input: impl Stream<Item = ObjectRef<K>> + Send + 'static) -> impl Stream<Item = ObjectRef<K>> + Send
+where
+    K: Resource<DynamicType = ()> + Send + Sync + 'static,
+{
+    let (tx, rx) = mpsc::unbounded();
+    tokio::spawn(async move {
+        let mut input = std::pin::pin!(input);
+        let mut pending: HashSet<ObjectRef<K>> = HashSet::new();
+        let mut tick = tokio::time::interval(STATUS_BATCH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                next = input.next() => match next {
+                    Some(r) => { pending.insert(r); }
+                    None => return,
+                },
+                _ = tick.tick() => {
+                    for r in pending.drain() {
+                        if tx.unbounded_send(r).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
 fn owned_watch<K: Object>(client: &Client) -> (Store<K>, ReflectHandle<K>, impl Stream<Item = ()> + Send + use<K>) {
     let (store, writer) = reflector::store_shared(4096);
     let events = writer.subscribe().expect("shared");
@@ -256,8 +290,8 @@ async fn family<F: Family>(
     let run = controller
         .watches_shared_stream(rs_events, |o| parent::<F, _>(&*o))
         .watches_shared_stream(ps_events, |o| parent::<F, _>(&*o))
-        .watches_shared_stream(b_events, |o| parent::<F, _>(&*o))
-        .watches_shared_stream(work_events, |w| work_parent::<F>(&w))
+        .reconcile_on(batched(b_events.filter_map(|b| futures::future::ready(parent::<F, _>(&*b)))))
+        .reconcile_on(batched(work_events.filter_map(|w| futures::future::ready(work_parent::<F>(&w)))))
         .reconcile_all_on(cluster_changes)
         .reconcile_on(object_triggers)
         .shutdown_on_signal()

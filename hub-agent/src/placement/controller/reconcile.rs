@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use apis::{
     conditions::{self, Status, placement as p},
     labels,
-    placement::{PlacementReports, PlacementSpec, PlacementStatus, ResourceBindingStatus, Work},
+    placement::{ClusterDecision, PlacementReports, PlacementSpec, PlacementStatus, ResourceBindingStatus, Work},
 };
 use futures::StreamExt;
 use k8s_openapi::{
@@ -79,6 +79,11 @@ pub struct Pass<'a, F: Family> {
     pub binding_reports: BTreeMap<String, PlacementReports>,
     /// When to look again at the latest (a rollout waiting on a clock).
     pub requeue: Option<Duration>,
+    /// Bindings the scheduler wants, created by the rollout: as Bound when it
+    /// binds them at once (one write instead of two), else as Scheduled.
+    pub to_create: Vec<ClusterDecision>,
+    /// The latest policy snapshot's name, for new bindings.
+    pub policy_snapshot: String,
 }
 
 impl<'a, F: Family> Pass<'a, F> {
@@ -201,6 +206,8 @@ pub async fn reconcile<F: Family>(placement: Arc<F::Placement>, ctx: Arc<Context
         binding_conditions: BTreeMap::new(),
         binding_reports: BTreeMap::new(),
         requeue: None,
+        to_create: Vec::new(),
+        policy_snapshot: String::new(),
     };
     pass.bindings = pass.children(&ctx.bindings).into_iter().map(|b| (*b).clone()).collect();
     pass.bindings.sort_by_key(|b| b.name_any());

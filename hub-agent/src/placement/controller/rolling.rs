@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::{
     reconcile::{Error, Pass, patch_bindings},
+    scheduling,
     snapshots::Group,
     sync,
 };
@@ -26,8 +27,11 @@ const BLOCKED: &str = "The resources cannot be updated to the latest because of 
 
 pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::PolicySnapshot) -> Result<(), Error> {
     let spec = pass.spec();
+    let new = std::mem::take(&mut pass.to_create);
     if spec.strategy.type_ == RolloutStrategyType::External {
-        return Ok(());
+        // An external controller binds them.
+        let scheduled: Vec<_> = new.into_iter().map(|d| (d, None)).collect();
+        return scheduling::create(pass, &scheduled).await;
     }
     // A new apply strategy reaches every binding at once: it changes how, not what.
     let apply = spec.strategy.apply_strategy.clone();
@@ -43,7 +47,7 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
     let config = spec.strategy.rolling_update.clone().unwrap_or_default();
     let period = Duration::from_secs(config.unavailable_period_seconds.max(0) as u64);
     let mut wait: Option<Duration> = None;
-    let views: Vec<strategy::Binding> = pass
+    let mut views: Vec<strategy::Binding> = pass
         .bindings
         .iter()
         .map(|b| {
@@ -69,6 +73,19 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
             }
         })
         .collect();
+    // Bindings about to be created count as Scheduled, under their name prefix.
+    for d in &new {
+        views.push(strategy::Binding {
+            name: scheduling::name_prefix(&pass.name, &d.cluster_name),
+            state: BindingState::Scheduled,
+            deleting: false,
+            ready: false,
+            failed: false,
+            diff_reported: false,
+            up_to_date: false,
+        });
+    }
+    views.sort_by(|a, b| a.name.cmp(&b.name));
     let policy = policy.spec().policy.as_ref();
     let target = match policy.map(|p| p.placement_type).unwrap_or(PlacementType::PickAll) {
         PlacementType::PickAll => views.iter().filter(|b| b.state != BindingState::Unscheduled).count(),
@@ -81,7 +98,22 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
 
     let bind = json!({"spec": {"state": "Bound", "resourceSnapshotName": group.master}});
     let update = json!({"spec": {"resourceSnapshotName": group.master}});
-    let patches = (decided.bind.iter().map(|n| (n.clone(), bind.clone())))
+    let stale_new: std::collections::BTreeSet<String> = new
+        .iter()
+        .filter(|d| decided.stale.contains(&scheduling::name_prefix(&pass.name, &d.cluster_name)))
+        .map(|d| d.cluster_name.clone())
+        .collect();
+    let creates: Vec<_> = new
+        .into_iter()
+        .map(|d| {
+            let bound = decided.bind.contains(&scheduling::name_prefix(&pass.name, &d.cluster_name));
+            (d, bound.then(|| group.master.clone()))
+        })
+        .collect();
+    scheduling::create(pass, &creates).await?;
+    // Stand-in names end with '-'; real ones never do.
+    let existing = |n: &&String| !n.ends_with('-');
+    let patches = (decided.bind.iter().filter(existing).map(|n| (n.clone(), bind.clone())))
         .chain(decided.update.iter().map(|n| (n.clone(), update.clone())))
         .collect();
     patch_bindings(pass, patches, "rolling out a binding").await?;
@@ -92,16 +124,18 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
         .bindings
         .iter()
         .filter(|b| b.meta().deletion_timestamp.is_none() && b.spec().state != BindingState::Unscheduled)
-        .map(|b| (b.name_any(), b.meta().generation))
-        .partition(|(name, _)| !decided.stale.contains(name));
-    for (name, generation) in bound {
-        let is_bound = pass.bindings.iter().any(|b| b.name_any() == name && b.spec().state == BindingState::Bound);
-        if is_bound {
+        .map(|b| (b.name_any(), b.meta().generation, b.spec().state, b.spec().target_cluster.clone()))
+        .partition(|(name, _, state, cluster)| {
+            let waiting_new = *state == BindingState::Scheduled && stale_new.contains(cluster);
+            !decided.stale.contains(name) && !waiting_new
+        });
+    for (name, generation, state, _) in bound {
+        if state == BindingState::Bound {
             let c = conditions::new(p::ROLLOUT_STARTED, Status::True, p::REASON_ROLLOUT_STARTED, STARTED, generation);
             pass.binding_conditions.entry(name).or_default().push(c);
         }
     }
-    for (name, generation) in stale {
+    for (name, generation, ..) in stale {
         let c =
             conditions::new(p::ROLLOUT_STARTED, Status::False, p::REASON_ROLLOUT_NOT_STARTED_YET, BLOCKED, generation);
         pass.binding_conditions.entry(name).or_default().push(c);

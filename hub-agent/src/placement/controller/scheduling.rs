@@ -94,7 +94,9 @@ pub async fn schedule<F: Family>(
         ));
     }
     patch_bindings(pass, patches, "scheduling a binding").await?;
-    create(pass, &latest, &plan.create).await?;
+    // The rollout creates the new bindings: it knows whether they start Bound.
+    pass.to_create = plan.create.clone();
+    pass.policy_snapshot = latest.clone();
     if plan.requeue {
         pass.requeue = Some(Duration::from_millis(10));
     }
@@ -124,26 +126,32 @@ pub async fn schedule<F: Family>(
     Ok(Some(want))
 }
 
-/// Creates a Scheduled binding per decision, concurrently.
-async fn create<F: Family>(
+/// The name a new binding's name starts with; its stand-in name until created.
+pub fn name_prefix(placement: &str, cluster: &str) -> String {
+    format!("{placement}-{cluster}-")
+}
+
+/// Creates a binding per decision, concurrently: Bound to `bound` (the
+/// latest resource snapshot) when given, else Scheduled.
+pub async fn create<F: Family>(
     pass: &mut Pass<'_, F>,
-    policy_snapshot: &str,
-    decisions: &[ClusterDecision],
+    decisions: &[(ClusterDecision, Option<String>)],
 ) -> Result<(), Error> {
     let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
+    let policy_snapshot = pass.policy_snapshot.clone();
     let objects: Vec<F::Binding> = decisions
         .iter()
-        .map(|decision| {
+        .map(|(decision, bound)| {
             let cluster = &decision.cluster_name;
             let mut meta = pass.child_meta(String::new(), BTreeMap::new());
             meta.name = None;
-            meta.generate_name = Some(format!("{}-{cluster}-", pass.name));
+            meta.generate_name = Some(name_prefix(&pass.name, cluster));
             let spec = ResourceBindingSpec {
-                state: BindingState::Scheduled,
-                resource_snapshot_name: String::new(),
+                state: if bound.is_some() { BindingState::Bound } else { BindingState::Scheduled },
+                resource_snapshot_name: bound.clone().unwrap_or_default(),
                 resource_override_snapshots: vec![],
                 cluster_resource_override_snapshots: vec![],
-                scheduling_policy_snapshot_name: policy_snapshot.to_string(),
+                scheduling_policy_snapshot_name: policy_snapshot.clone(),
                 target_cluster: cluster.clone(),
                 cluster_decision: decision.clone(),
                 apply_strategy: pass.spec().strategy.apply_strategy.clone(),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the main job on a local fleet. For now it brings a hub and two
-# members up and shows each answering; later issues grow it into the full
-# migration demo (seed 002). The fleet is left running: `make fleet-down` stops it.
+# members up, shows each answering, and places the seed tutorial's application
+# (Works on the hub); later issues grow it into the full migration demo (seed 002). The fleet is left running: `make fleet-down` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,15 @@ step "a Deployment on member-1 becomes Available through kube-controller-manager
 "$kubectl" --kubeconfig "$dir/member-1.kubeconfig" -n demo create deployment nginx --image=nginx:1.16.1 --replicas=2 --dry-run=client -o yaml \
   | "$kubectl" --kubeconfig "$dir/member-1.kubeconfig" apply -f - >/dev/null
 "$kubectl" --kubeconfig "$dir/member-1.kubeconfig" -n demo wait --for=condition=Available deployment/nginx --timeout=60s | sed 's/^/  /'
+
+step "the seed tutorial's application and placement on the hub: namespace test-app, its Service, ServiceExport and envelope ConfigMap (wrapping the Deployment), and crp-availability (PickAll)"
+for f in v1_namespace_test-app v1_service_nginx-service networking_v1alpha1_serviceexport v1_configmap_envelope-configmap placement_v1_clusterresourceplacement; do
+  "$kubectl" --kubeconfig "$dir/hub.kubeconfig" apply -f "config/samples/$f.yaml" | sed 's/^/  /'
+done
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" wait crp/crp-availability --for=condition=ClusterResourcePlacementWorkSynchronized --timeout=60s | sed 's/^/  /'
+step "the hub agent scheduled it on every member and wrote the Works (applying them on members arrives with the member agent's applier)"
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" get crp,clusterresourcebinding,clusterresourcesnapshot,clusterschedulingpolicysnapshot | sed 's/^/  /'
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" get works -A -L kubernetes-fleet.io/envelope-work | sed 's/^/  /'
 
 step "the fleet keeps running; use it with kubectl:"
 for f in "$dir"/*.kubeconfig; do echo "  kubectl --kubeconfig $f get ns"; done

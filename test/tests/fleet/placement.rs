@@ -205,6 +205,21 @@ async fn pick_all_places_a_namespace_everywhere_and_edits_reach_every_work() {
     assert_eq!(crs.labels()[labels::IS_LATEST_SNAPSHOT], "true");
     let old = Api::<ClusterResourceSnapshot>::all(client.clone()).get("it-all-0-snapshot").await.unwrap();
     assert_eq!(old.labels()[labels::IS_LATEST_SNAPSHOT], "false");
+
+    // A change that changes nothing placed rewrites no Work: a new generation
+    // (revisionHistoryLimit) is reported in the status once its pass is done.
+    let versions = |w: &BTreeMap<String, Vec<Work>>| -> Vec<String> {
+        w.values().flatten().map(|w| w.resource_version().unwrap()).collect()
+    };
+    wait_condition(&client, "it-all", p::CRP_WORK_SYNCHRONIZED, "True").await;
+    let before = versions(&works(&client, "it-all").await);
+    Api::<ClusterResourcePlacement>::all(client.clone())
+        .patch("it-all", &PatchParams::default(), &Patch::Merge(json!({"spec": {"revisionHistoryLimit": 5}})))
+        .await
+        .unwrap();
+    let c = wait_condition(&client, "it-all", p::CRP_WORK_SYNCHRONIZED, "True").await;
+    assert_eq!(c.metadata.generation, Some(2));
+    assert_eq!(versions(&works(&client, "it-all").await), before, "no Work rewritten");
 }
 
 #[tokio::test]

@@ -75,13 +75,20 @@ pub struct Context<F: Family> {
     pub works: Store<Work>,
     pub clusters: Store<MemberCluster>,
     pub expectations: Expectations,
+    /// When each placement's status was last written (see `STATUS_INTERVAL`).
+    pub status_written: std::sync::Mutex<HashMap<String, std::time::Instant>>,
+}
+
+/// The caches never need managedFields, which can outweigh the object.
+fn drop_managed_fields<K: Resource>(o: &mut K) {
+    o.meta_mut().managed_fields = None;
 }
 
 fn drive<K>(api: Api<K>, config: watcher::Config, writer: reflector::store::Writer<K>) -> impl Stream<Item = ()> + Send
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
-    watcher(api, config).default_backoff().reflect_shared(writer).map(|ev| {
+    watcher(api, config).default_backoff().modify(drop_managed_fields).reflect_shared(writer).map(|ev| {
         if let Err(e) = ev {
             warn!(error = %e, "placement watch failed; retrying");
         }
@@ -275,6 +282,7 @@ async fn family<F: Family>(
         works: common.works.clone(),
         clusters: common.clusters.clone(),
         expectations: Expectations::default(),
+        status_written: Default::default(),
     });
 
     let mut fingerprints: HashMap<String, u64> = HashMap::new();
@@ -284,9 +292,14 @@ async fn family<F: Family>(
         futures::future::ready(changed.then_some(()))
     });
 
-    let controller = Controller::new(F::Placement::api(client, ""), watcher::Config::default().any_semantic())
+    let (store, writer) = reflector::store();
+    let placements = watcher(F::Placement::api(client, ""), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(drop_managed_fields)
+        .reflect(writer)
+        .applied_objects();
+    let controller = Controller::for_stream(placements, store.clone())
         .with_config(ControllerConfig::default().debounce(DEBOUNCE).concurrency(CONCURRENT_PASSES));
-    let store = controller.store();
     let run = controller
         .watches_shared_stream(rs_events, |o| parent::<F, _>(&*o))
         .watches_shared_stream(ps_events, |o| parent::<F, _>(&*o))

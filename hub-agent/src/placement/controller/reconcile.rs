@@ -36,6 +36,9 @@ use crate::placement::{
 
 pub const CONTROLLER: &str = "placement";
 
+/// The shortest time between two status writes of one placement.
+const STATUS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Writes of one kind in one pass go out this many at a time: a placement on
 /// a hundred clusters is a hundred bindings and Works, and the API server
 /// handles them in parallel.
@@ -273,7 +276,20 @@ async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
         bindings,
         previous: pass.placement.status(),
     });
-    write_status(pass, st).await?;
+    // A placement's status names every cluster (hundreds of KiB on a large
+    // fleet) and changes with each member's report: write it at most once per
+    // STATUS_INTERVAL, the first change at once and the last one always.
+    let since = pass.ctx.status_written.lock().expect("lock").get(&pass.key).map(|t| t.elapsed());
+    match since {
+        Some(since) if since < STATUS_INTERVAL && pass.placement.status() != Some(&st) => {
+            pass.requeue = [pass.requeue, Some(STATUS_INTERVAL - since)].into_iter().flatten().min();
+        }
+        _ => {
+            if write_status(pass, st).await? {
+                pass.ctx.status_written.lock().expect("lock").insert(pass.key.clone(), std::time::Instant::now());
+            }
+        }
+    }
 
     let wait = [pass.requeue, scheduling::next_eligibility_change(pass)].into_iter().flatten().min();
     Ok(match wait {
@@ -330,20 +346,22 @@ async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
             .map_err(pass.kube("removing the finalizer"))?;
     }
     pass.ctx.expectations.forget(&pass.key);
+    pass.ctx.status_written.lock().expect("lock").remove(&pass.key);
     info!(placement = %pass.key, "deleted");
     Ok(Action::await_change())
 }
 
-async fn write_status<F: Family>(pass: &Pass<'_, F>, status: PlacementStatus) -> Result<(), Error> {
+/// Writes the placement's status if it differs; whether it wrote.
+async fn write_status<F: Family>(pass: &Pass<'_, F>, status: PlacementStatus) -> Result<bool, Error> {
     if pass.placement.status() == Some(&status) {
-        return Ok(());
+        return Ok(false);
     }
     let patch = json!({ "status": status });
     F::Placement::api(pass.ctx.client.clone(), pass.ns())
         .patch_status(&pass.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(pass.kube("writing the status"))?;
-    Ok(())
+    Ok(true)
 }
 
 /// Writes each binding's status where this pass changed it.

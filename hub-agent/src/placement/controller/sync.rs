@@ -12,7 +12,7 @@ use apis::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{
     Api, Resource, ResourceExt,
-    api::{Patch, PatchParams},
+    api::{Patch, PatchParams, PostParams},
 };
 use tracing::{debug, info};
 
@@ -38,8 +38,13 @@ struct Planned {
 }
 
 enum Op {
+    /// A Work that does not exist yet: a plain create is cheaper for the API server.
+    Create(Box<Work>),
     Apply(Box<Work>),
-    Delete { namespace: String, name: String },
+    Delete {
+        namespace: String,
+        name: String,
+    },
 }
 
 enum Done {
@@ -114,7 +119,8 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                 for w in &want {
                     match have.iter().find(|h| h.name_any() == w.name_any()) {
                         Some(h) if desired::matches(h, w) => plan.current.push((**h).clone()),
-                        _ => ops.push((i, Op::Apply(Box::new(w.clone())))),
+                        Some(_) => ops.push((i, Op::Apply(Box::new(w.clone())))),
+                        None => ops.push((i, Op::Create(Box::new(w.clone())))),
                     }
                 }
                 let names: BTreeSet<String> = want.iter().map(|w| w.name_any()).collect();
@@ -133,6 +139,22 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         let client = client.clone();
         async move {
             let result = match op {
+                Op::Create(w) => {
+                    let api: Api<Work> = Api::namespaced(client, &w.namespace().unwrap_or_default());
+                    let params = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+                    let created = match api.create(&params, &w).await {
+                        // Made meanwhile (a cache behind): apply instead.
+                        Err(kube::Error::Api(s)) if s.code == 409 => {
+                            api.patch(&w.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&*w))
+                                .await
+                        }
+                        r => r,
+                    };
+                    match created {
+                        Ok(written) => Done::Applied(Box::new(written)),
+                        Err(e) => Done::Failed(format!("creating work {}: {e}", w.name_any())),
+                    }
+                }
                 Op::Apply(w) => {
                     let api: Api<Work> = Api::namespaced(client, &w.namespace().unwrap_or_default());
                     let params = PatchParams::apply(FIELD_MANAGER).force();

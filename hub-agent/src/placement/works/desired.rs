@@ -157,7 +157,6 @@ pub fn strip(w: &mut Work) {
     let hash = spec_hash(&w.spec);
     w.metadata.annotations.get_or_insert_default().insert(CACHED_SPEC_HASH.to_string(), hash);
     w.spec.workload.manifests = Vec::new();
-    w.metadata.managed_fields = None;
 }
 
 fn contains(have: &Option<BTreeMap<String, String>>, want: &Option<BTreeMap<String, String>>) -> bool {

@@ -4,7 +4,8 @@
 //! ClusterResourcePlacements, each selecting a namespace of 10 objects, created
 //! at a steady pace. Prints a table and writes target/bench/placement.json:
 //! create → all Works written, create → Available, hub-agent peak RSS and CPU
-//! seconds, and the hub agent's API requests per placement. Asserts nothing.
+//! seconds, the hub agent's API requests per placement, and then how long an
+//! isolated edit takes to reach every member's Work. Asserts nothing.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -28,10 +29,13 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::{
     Api, Client, ResourceExt,
-    api::PostParams,
+    api::{Patch, PatchParams, PostParams},
     runtime::{WatchStreamExt, watcher},
 };
 use serde_json::json;
+
+/// Isolated edits timed after the placements are Available.
+const EDITS: usize = 10;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -76,7 +80,7 @@ async fn namespace_of_ten(client: &Client, ns: &str) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let members = env("BENCH_MEMBERS", 100);
     let placements = env("BENCH_PLACEMENTS", 100);
-    let pace = Duration::from_millis(env("BENCH_PACE_MS", 1000) as u64);
+    let pace = Duration::from_millis(env("BENCH_PACE_MS", 2500) as u64);
 
     let opts = AgentOptions { heartbeat_period_seconds: 30, ..AgentOptions::default() };
     let fleet = Fleet::start(FleetOptions { members: 0, agents: Some(opts), ..Default::default() }).await?;
@@ -176,13 +180,48 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let elapsed = started.elapsed();
-    // Let the last status writes settle before counting.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu = cpu_seconds(pid) - cpu_before;
     let requests = api_requests(hub_agent.admin).await - requests_before;
-    sampler.abort();
     work_watch.abort();
     crp_watch.abort();
+
+    // An isolated change, once everything is placed: edit one ConfigMap and
+    // time until every member's Work carries it.
+    let mut edits = Vec::new();
+    for (round, n) in names.iter().take(EDITS).enumerate() {
+        let cms: Api<ConfigMap> = Api::namespaced(client.clone(), n);
+        let value = format!("edited-{round}");
+        // Watch first (its initial listing done), then edit, then count arrivals.
+        let cfg = watcher::Config::default().labels(&format!("{}={n}", labels::PLACEMENT_TRACKING));
+        let mut events = std::pin::pin!(watcher(Api::<Work>::all(client.clone()), cfg).default_backoff());
+        while let Some(ev) = events.next().await {
+            if matches!(ev, Ok(watcher::Event::InitDone)) {
+                break;
+            }
+        }
+        let t0 = Instant::now();
+        cms.patch("config-0", &PatchParams::default(), &Patch::Merge(json!({"data": {"index": value}}))).await?;
+        let mut carried = BTreeSet::new();
+        let deadline = tokio::time::sleep(Duration::from_secs(120));
+        tokio::pin!(deadline);
+        while carried.len() < members {
+            tokio::select! {
+                ev = events.next() => match ev {
+                    Some(Ok(watcher::Event::Apply(w))) => {
+                        if w.spec.workload.manifests.iter().any(|m| m.0["data"]["index"] == value.as_str()) {
+                            carried.insert(w.namespace().unwrap_or_default());
+                        }
+                    }
+                    Some(_) => {}
+                    None => anyhow::bail!("the Work watch ended"),
+                },
+                _ = &mut deadline => anyhow::bail!("edit {round} reached {} of {members} Works in 120 s", carried.len()),
+            }
+        }
+        edits.push(t0.elapsed());
+    }
+    edits.sort();
+    sampler.abort();
 
     let lat = |done: &BTreeMap<String, Instant>| {
         let mut v: Vec<Duration> =
@@ -193,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
     let to_works = lat(&works_done.lock().unwrap());
     let to_available = lat(&available.lock().unwrap());
     let rss = *peak_rss.lock().unwrap() as f64 / 1048576.0;
+    let rss_end = hub_agent.process.rss_bytes() as f64 / 1048576.0;
     let per = requests / placements as f64;
     println!(
         "bench-placement: {placements} placements × {members} members, one every {pace:?}, all Available after {elapsed:.1?}"
@@ -201,13 +241,21 @@ async fn main() -> anyhow::Result<()> {
     for (what, v) in [("create → Works on every member", &to_works), ("create → Available", &to_available)] {
         println!("  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}", percentile(v, 0.5), percentile(v, 0.99), v[v.len() - 1]);
     }
-    println!("  hub-agent peak RSS {rss:.1} MiB, CPU {cpu:.1} s, API requests per placement {per:.0}");
+    println!(
+        "  {:<34} {:>10.0?} {:>10.0?} {:>10.0?}   ({EDITS} edits, one at a time, timed by a watch)",
+        "edit → every Work carries it",
+        percentile(&edits, 0.5),
+        percentile(&edits, 0.99),
+        edits[edits.len() - 1]
+    );
+    println!("  hub-agent peak RSS {rss:.1} MiB ({rss_end:.1} MiB at the end), CPU {cpu:.1} s and API requests per placement {per:.0} (to all Available)");
 
     let out = json!({
         "members": members, "placements": placements, "pace_ms": pace.as_millis() as u64,
         "create_to_works_ms": {"p50": percentile(&to_works, 0.5).as_millis() as u64, "p99": percentile(&to_works, 0.99).as_millis() as u64},
         "create_to_available_ms": {"p50": percentile(&to_available, 0.5).as_millis() as u64, "p99": percentile(&to_available, 0.99).as_millis() as u64},
-        "hub_agent_peak_rss_mib": rss, "hub_agent_cpu_seconds": cpu, "api_requests_per_placement": per,
+        "edit_to_works_ms": {"p50": percentile(&edits, 0.5).as_millis() as u64, "max": edits[edits.len() - 1].as_millis() as u64},
+        "hub_agent_peak_rss_mib": rss, "hub_agent_end_rss_mib": rss_end, "hub_agent_cpu_seconds": cpu, "api_requests_per_placement": per,
     });
     let dir = fleet::assets::repo_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;

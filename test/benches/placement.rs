@@ -248,7 +248,9 @@ async fn main() -> anyhow::Result<()> {
         percentile(&edits, 0.99),
         edits[edits.len() - 1]
     );
-    println!("  hub-agent peak RSS {rss:.1} MiB ({rss_end:.1} MiB at the end), CPU {cpu:.1} s and API requests per placement {per:.0} (to all Available)");
+    println!(
+        "  hub-agent peak RSS {rss:.1} MiB ({rss_end:.1} MiB at the end), CPU {cpu:.1} s and API requests per placement {per:.0} (to all Available)"
+    );
 
     let out = json!({
         "members": members, "placements": placements, "pace_ms": pace.as_millis() as u64,

@@ -88,9 +88,21 @@ impl ResourceCache {
             changes,
         });
         cache.discover().await?;
+        // Wait for the first listings, but not forever: a kind that cannot be
+        // listed (a broken conversion webhook) only holds up the placements
+        // that select from it, which retry until it lists.
         let waits: Vec<_> = cache.watched.read().expect("lock").values().map(|w| w.store.clone()).collect();
-        for store in waits {
-            store.wait_until_ready().await?;
+        let listed = futures::future::join_all(waits.iter().map(|s| s.wait_until_ready()));
+        if tokio::time::timeout(Duration::from_secs(60), listed).await.is_err() {
+            let slow: Vec<String> = cache
+                .watched
+                .read()
+                .expect("lock")
+                .iter()
+                .filter(|(_, w)| !w.ready.load(Ordering::Acquire))
+                .map(|((g, k), _)| format!("{g}/{k}"))
+                .collect();
+            warn!(kinds = ?slow, "some kinds have not listed after 60 s; placements selecting from them wait");
         }
         tokio::spawn(Self::follow_crds(Arc::downgrade(&cache)));
         Ok((cache, rx))
@@ -98,7 +110,15 @@ impl ResourceCache {
 
     /// Runs discovery and reconciles the watches with it.
     async fn discover(&self) -> anyhow::Result<()> {
-        let discovery = Discovery::new(self.client.clone()).run().await?;
+        // Aggregated discovery: two requests, and an unavailable aggregated API
+        // (a metrics server that is down) does not hide every other group.
+        let discovery = match Discovery::new(self.client.clone()).run_aggregated().await {
+            Ok(d) => d,
+            Err(e) => {
+                debug!(error = %e, "aggregated discovery unavailable; discovering group by group");
+                Discovery::new(self.client.clone()).run().await?
+            }
+        };
         let mut served = BTreeMap::new();
         let mut wanted = BTreeMap::new();
         for group in discovery.groups() {

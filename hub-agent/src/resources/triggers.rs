@@ -49,7 +49,9 @@ pub fn may_select(
     spec.resource_selectors.iter().any(|s| {
         if is_namespace_selector(s) {
             if changed.group.is_empty() && changed.kind == "Namespace" {
-                return picks_namespace(s, changed.name, namespace_labels(changed.name).as_ref());
+                // Its labels may just have stopped matching: the placement must drop it.
+                return (s.name.is_empty() && s.label_selector.is_some())
+                    || picks_namespace(s, changed.name, namespace_labels(changed.name).as_ref());
             }
             match changed.namespace {
                 Some(ns) if s.selection_scope == SelectionScope::NamespaceWithResources => {
@@ -107,6 +109,8 @@ mod tests {
             |ns: &str| Some(BTreeMap::from([("team".to_string(), if ns == "app" { "a" } else { "b" }.to_string())]));
         assert!(may_select(&spec, None, &changed("", "ConfigMap", Some("app"), "c"), labels));
         assert!(!may_select(&spec, None, &changed("", "ConfigMap", Some("other"), "c"), labels));
+        // A namespace that lost the label is still the placement's business.
+        assert!(may_select(&spec, None, &changed("", "Namespace", None, "other"), labels));
     }
 
     #[test]

@@ -307,3 +307,15 @@ fn pick_fixed_places_named_clusters_ignoring_taints_and_reports_missing_and_inel
     empty.cluster_names.clear();
     assert_eq!(run(Some(&empty), 0, &clusters, &[]), Plan::default());
 }
+
+#[test]
+fn a_second_binding_for_one_cluster_is_unscheduled_and_the_bound_one_kept() {
+    let clusters = [cluster("a", &[])];
+    let bindings = [
+        binding("p-a-aaaaa", "a", BindingState::Scheduled, true),
+        binding("p-a-zzzzz", "a", BindingState::Bound, true),
+    ];
+    let plan = run(Some(&policy(PlacementType::PickAll)), 0, &clusters, &bindings);
+    assert_eq!(plan.unschedule, ["p-a-aaaaa"]);
+    assert!(plan.create.is_empty(), "the cluster keeps its bound binding");
+}

@@ -493,6 +493,9 @@ async fn a_resource_placement_places_objects_of_its_namespace() {
     let w = &placed["member-2"][0];
     assert_eq!(w.name_any(), "it-rp.web-work");
     assert_eq!(w.labels()[labels::PARENT_NAMESPACE], "it-rp");
+    // A ResourceBinding cannot own a Work in another namespace (the garbage
+    // collector would delete it): the Work has no owner.
+    assert!(w.metadata.owner_references.as_ref().is_none_or(|o| o.is_empty()));
     assert_eq!(manifest_names(&placed["member-2"]), BTreeSet::from(["ConfigMap/picked".to_string()]));
     wait::until("the RP's status", TIMEOUT, || async {
         let rp = Api::<ResourcePlacement>::namespaced(client.clone(), "it-rp").get("web").await?;

@@ -95,26 +95,37 @@ where
     })
 }
 
+/// Every object a watch touches, deletions included (shared-store
+/// subscribers only see updates), to each of `to`.
+fn forward<K: Clone>(ev: Result<watcher::Event<K>, watcher::Error>, to: &[mpsc::UnboundedSender<K>], what: &str) {
+    match ev {
+        Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o) | watcher::Event::InitApply(o)) => {
+            for tx in to {
+                let _ = tx.unbounded_send(o.clone());
+            }
+        }
+        Ok(_) => {}
+        Err(e) => warn!(error = %e, "{what} watch failed; retrying"),
+    }
+}
+
 /// Runs both placement controllers until shutdown.
 pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl FnOnce() + Send) -> anyhow::Result<()> {
     let (cache, mut changes) = ResourceCache::start(client.clone()).await?;
     info!(kinds = cache.watched_kinds(), "watching the hub's placeable kinds");
 
     let works_cfg = watcher::Config::default().labels(labels::PLACEMENT_TRACKING).any_semantic();
-    // One watch each for Works and member clusters, with a subscriber per family.
-    let (works, works_writer) = reflector::store_shared(4096);
-    let works_events = [works_writer.subscribe().expect("shared"), works_writer.subscribe().expect("shared")];
+    // One watch each for Works and member clusters, feeding both families.
+    let (works, works_writer) = reflector::store();
+    let (work_tx_c, work_rx_c) = mpsc::unbounded();
+    let (work_tx_n, work_rx_n) = mpsc::unbounded();
     let (clusters, clusters_writer) = reflector::store_shared(1024);
     let cluster_events = [clusters_writer.subscribe().expect("shared"), clusters_writer.subscribe().expect("shared")];
     let works_stream = watcher(Api::<Work>::all(client.clone()), works_cfg)
         .default_backoff()
         .modify(crate::placement::works::desired::strip)
-        .reflect_shared(works_writer)
-        .map(|ev| {
-            if let Err(e) = ev {
-                warn!(error = %e, "Work watch failed; retrying");
-            }
-        });
+        .reflect(works_writer)
+        .map(move |ev| forward(ev, &[work_tx_c.clone(), work_tx_n.clone()], "Work"));
     let drivers = futures::stream::select(
         works_stream.boxed(),
         drive(Api::<MemberCluster>::all(client.clone()), watcher::Config::default().any_semantic(), clusters_writer)
@@ -124,13 +135,12 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
     let drivers = tokio::spawn(drivers);
     let _ = futures::join!(works.wait_until_ready(), clusters.wait_until_ready());
 
-    let [we_c, we_n] = works_events;
     let [ce_c, ce_n] = cluster_events;
     let (tx_c, rx_c) = mpsc::unbounded();
     let (tx_n, rx_n) = mpsc::unbounded();
     let common = Common { client, config, metrics, cache: cache.clone(), works, clusters };
-    let (cluster_family, crp_store) = family::<Cluster>(&common, we_c, ce_c, rx_c).await;
-    let (namespaced_family, rp_store) = family::<Namespaced>(&common, we_n, ce_n, rx_n).await;
+    let (cluster_family, crp_store) = family::<Cluster>(&common, work_rx_c, ce_c, rx_c).await;
+    let (namespaced_family, rp_store) = family::<Namespaced>(&common, work_rx_n, ce_n, rx_n).await;
     info!("placement controllers started");
     ready();
 
@@ -198,19 +208,28 @@ fn work_parent<F: Family>(w: &Work) -> Option<ObjectRef<F::Placement>> {
     }
 }
 
-/// What the scheduler reads of a member cluster, hashed: heartbeats that
-/// change nothing else do not wake every placement.
-fn scheduling_fingerprint(mc: &MemberCluster) -> u64 {
+/// What the scheduler reads of a member cluster, hashed: its labels, taints,
+/// conditions, property values and eligibility now, but not observation
+/// times, so heartbeats that change nothing else do not wake every placement.
+fn scheduling_fingerprint(mc: &MemberCluster, policy: eligibility::Policy) -> u64 {
     let mut h = DefaultHasher::new();
     mc.labels().hash(&mut h);
     mc.metadata.deletion_timestamp.is_some().hash(&mut h);
     serde_json::to_string(&mc.spec.taints).unwrap_or_default().hash(&mut h);
+    eligibility::check(mc, k8s_openapi::jiff::Timestamp::now(), policy).is_ok().hash(&mut h);
     if let Some(s) = &mc.status {
         for c in &s.conditions {
             (&c.type_, &c.status).hash(&mut h);
         }
-        serde_json::to_string(&s.properties).unwrap_or_default().hash(&mut h);
-        serde_json::to_string(&s.resource_usage).unwrap_or_default().hash(&mut h);
+        for (name, p) in &s.properties {
+            (name, &p.value).hash(&mut h);
+        }
+        let u = &s.resource_usage;
+        for q in [&u.capacity, &u.allocatable, &u.available] {
+            for (name, v) in q {
+                (name, &v.0).hash(&mut h);
+            }
+        }
     }
     h.finish()
 }
@@ -245,16 +264,27 @@ where
     rx
 }
 
-fn owned_watch<K: Object>(client: &Client) -> (Store<K>, ReflectHandle<K>, impl Stream<Item = ()> + Send + use<K>) {
-    let (store, writer) = reflector::store_shared(4096);
-    let events = writer.subscribe().expect("shared");
+/// A placement's children of kind `K`: their cache, every touched child
+/// (deletions included), and the watch to drive.
+#[allow(clippy::type_complexity)]
+fn owned_watch<K: Object>(
+    client: &Client,
+) -> (Store<K>, mpsc::UnboundedReceiver<K>, impl Stream<Item = ()> + Send + use<K>) {
+    let (store, writer) = reflector::store();
+    let (tx, rx) = mpsc::unbounded();
     let cfg = watcher::Config::default().labels(labels::PLACEMENT_TRACKING).any_semantic();
-    (store, events, drive(Api::<K>::all(client.clone()), cfg, writer))
+    let what = K::kind(&()).to_string();
+    let driver = watcher(Api::<K>::all(client.clone()), cfg)
+        .default_backoff()
+        .modify(drop_managed_fields)
+        .reflect(writer)
+        .map(move |ev| forward(ev, std::slice::from_ref(&tx), &what));
+    (store, rx, driver)
 }
 
 async fn family<F: Family>(
     common: &Common,
-    work_events: ReflectHandle<Work>,
+    work_events: mpsc::UnboundedReceiver<Work>,
     cluster_events: ReflectHandle<MemberCluster>,
     object_triggers: mpsc::UnboundedReceiver<ObjectRef<F::Placement>>,
 ) -> (impl std::future::Future<Output = ()> + Send, Store<F::Placement>) {
@@ -286,8 +316,9 @@ async fn family<F: Family>(
     });
 
     let mut fingerprints: HashMap<String, u64> = HashMap::new();
+    let policy = common.config.eligibility;
     let cluster_changes = cluster_events.filter_map(move |mc| {
-        let fp = scheduling_fingerprint(&mc);
+        let fp = scheduling_fingerprint(&mc, policy);
         let changed = fingerprints.insert(mc.name_any(), fp) != Some(fp);
         futures::future::ready(changed.then_some(()))
     });
@@ -301,9 +332,9 @@ async fn family<F: Family>(
     let controller = Controller::for_stream(placements, store.clone())
         .with_config(ControllerConfig::default().debounce(DEBOUNCE).concurrency(CONCURRENT_PASSES));
     let run = controller
-        .watches_shared_stream(rs_events, |o| parent::<F, _>(&*o))
-        .watches_shared_stream(ps_events, |o| parent::<F, _>(&*o))
-        .reconcile_on(batched(b_events.filter_map(|b| futures::future::ready(parent::<F, _>(&*b)))))
+        .reconcile_on(rs_events.filter_map(|o| futures::future::ready(parent::<F, _>(&o))))
+        .reconcile_on(ps_events.filter_map(|o| futures::future::ready(parent::<F, _>(&o))))
+        .reconcile_on(batched(b_events.filter_map(|b| futures::future::ready(parent::<F, _>(&b)))))
         .reconcile_on(batched(work_events.filter_map(|w| futures::future::ready(work_parent::<F>(&w)))))
         .reconcile_all_on(cluster_changes)
         .reconcile_on(object_triggers)

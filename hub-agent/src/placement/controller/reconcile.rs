@@ -44,6 +44,18 @@ const STATUS_INTERVAL: Duration = Duration::from_secs(1);
 /// handles them in parallel.
 const CONCURRENCY: usize = 16;
 
+/// A merge patch setting `status`: the API types leave empty fields out, so
+/// each of `fields` that is empty is sent as null, or it would never clear.
+pub fn status_patch(status: &impl serde::Serialize, fields: &[&str]) -> serde_json::Value {
+    let mut v = serde_json::to_value(status).expect("a status serializes");
+    if let Some(o) = v.as_object_mut() {
+        for f in fields {
+            o.entry(f.to_string()).or_insert(serde_json::Value::Null);
+        }
+    }
+    json!({ "status": v })
+}
+
 /// Runs `futures` with bounded concurrency, results in completion order.
 pub async fn all<T>(futures: impl IntoIterator<Item = impl std::future::Future<Output = T>>) -> Vec<T> {
     futures::stream::iter(futures).buffer_unordered(CONCURRENCY).collect().await
@@ -130,6 +142,8 @@ impl<'a, F: Family> Pass<'a, F> {
     }
 
     pub fn deleted(&mut self, kind: &'static str, namespace: Option<String>, name: &str) {
+        // An earlier write of it in this pass is moot: it must be gone now.
+        self.writes.retain(|p| !(p.kind == kind && p.namespace == namespace && p.name == name));
         self.writes.push(Pending { kind, namespace, name: name.to_string(), expect: Expect::Gone });
     }
 
@@ -356,7 +370,8 @@ async fn write_status<F: Family>(pass: &Pass<'_, F>, status: PlacementStatus) ->
     if pass.placement.status() == Some(&status) {
         return Ok(false);
     }
-    let patch = json!({ "status": status });
+    let patch =
+        status_patch(&status, &["selectedResources", "observedResourceIndex", "placementStatuses", "conditions"]);
     F::Placement::api(pass.ctx.client.clone(), pass.ns())
         .patch_status(&pass.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
@@ -376,7 +391,7 @@ async fn write_binding_statuses<F: Family>(pass: &mut Pass<'_, F>) -> Result<(),
         let mut want = ResourceBindingStatus { reports, conditions: new };
         status::keep_transition_times(&old.conditions, &mut want.conditions);
         if want != old {
-            patches.push((name, json!({ "status": want })));
+            patches.push((name, status_patch(&want, &["failedPlacements", "driftedPlacements", "diffedPlacements"])));
         }
     }
     let results = all(patches.into_iter().map(|(name, patch)| {
@@ -387,18 +402,7 @@ async fn write_binding_statuses<F: Family>(pass: &mut Pass<'_, F>) -> Result<(),
         }
     }))
     .await;
-    for (name, r) in results {
-        let written = r.map_err(|source| Error::Kube {
-            doing: format!("writing binding {name}'s status"),
-            placement: pass.key.clone(),
-            source,
-        })?;
-        pass.wrote(kind_of::<F::Binding>(), &written);
-        if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
-            *b = written;
-        }
-    }
-    Ok(())
+    record(pass, results, "writing the status of binding")
 }
 
 /// Merge-patches bindings concurrently and keeps the written objects.
@@ -416,18 +420,35 @@ pub async fn patch_bindings<F: Family>(
         }
     }))
     .await;
+    record(pass, results, doing)
+}
+
+/// Keeps every binding written, successes first: a write that succeeded must
+/// be expected by the next pass even when another in the batch failed.
+fn record<F: Family>(
+    pass: &mut Pass<'_, F>,
+    results: Vec<(String, Result<F::Binding, kube::Error>)>,
+    doing: &str,
+) -> Result<(), Error> {
+    let mut failed = None;
     for (name, r) in results {
-        let written = r.map_err(|source| Error::Kube {
-            doing: format!("{doing} ({name})"),
-            placement: pass.key.clone(),
-            source,
-        })?;
-        pass.wrote(kind_of::<F::Binding>(), &written);
-        if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
-            *b = written;
+        match r {
+            Ok(written) => {
+                pass.wrote(kind_of::<F::Binding>(), &written);
+                if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
+                    *b = written;
+                }
+            }
+            Err(source) => {
+                failed.get_or_insert(Error::Kube {
+                    doing: format!("{doing} {name}"),
+                    placement: pass.key.clone(),
+                    source,
+                });
+            }
         }
     }
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }
 
 pub async fn delete_object<K: Object>(api: &kube::Api<K>, name: &str) -> Result<(), kube::Error> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use apis::{
     conditions::{self, Status, placement as p},
+    labels,
     placement::{BindingState, PlacementType, RolloutStrategyType},
 };
 use kube::{Resource, ResourceExt};
@@ -86,11 +87,13 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
         });
     }
     views.sort_by(|a, b| a.name.cmp(&b.name));
+    // N as the placement says now: scaling updates the snapshot's annotation, not its spec.
+    let n = policy.annotations().get(labels::NUMBER_OF_CLUSTERS).and_then(|n| n.parse::<usize>().ok());
     let policy = policy.spec().policy.as_ref();
     let target = match policy.map(|p| p.placement_type).unwrap_or(PlacementType::PickAll) {
         PlacementType::PickAll => views.iter().filter(|b| b.state != BindingState::Unscheduled).count(),
         PlacementType::PickFixed => policy.map(|p| p.cluster_names.len()).unwrap_or(0),
-        PlacementType::PickN => policy.and_then(|p| p.number_of_clusters).unwrap_or(0).max(0) as usize,
+        PlacementType::PickN => n.unwrap_or(0),
     };
     let max_unavailable = strategy::scaled(&config.max_unavailable, target).unwrap_or(0);
     let max_surge = strategy::scaled(&config.max_surge, target).unwrap_or(0);

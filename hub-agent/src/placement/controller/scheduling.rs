@@ -17,7 +17,7 @@ use kube::{
 use serde_json::json;
 use tracing::info;
 
-use super::reconcile::{Error, Pass, all, kind_of, patch_bindings};
+use super::reconcile::{Error, Pass, all, kind_of, patch_bindings, status_patch};
 use crate::{
     membership::eligibility,
     placement::family::{Family, Object, WithSpec, WithStatus},
@@ -118,7 +118,7 @@ pub async fn schedule<F: Family>(
     crate::placement::status::keep_transition_times(&old.conditions, &mut want.conditions);
     if want != old {
         let written = F::PolicySnapshot::api(pass.ctx.client.clone(), pass.ns())
-            .patch_status(&latest, &PatchParams::default(), &Patch::Merge(&json!({ "status": want })))
+            .patch_status(&latest, &PatchParams::default(), &Patch::Merge(&status_patch(&want, &["targetClusters"])))
             .await
             .map_err(pass.kube("writing the scheduling decisions"))?;
         pass.wrote(kind_of::<F::PolicySnapshot>(), &written);
@@ -164,14 +164,21 @@ pub async fn create<F: Family>(
         async move { api.create(&PostParams::default(), &o).await }
     }))
     .await;
+    let mut failed = None;
     for r in results {
-        let created = r.map_err(pass.kube("creating a binding"))?;
-        pass.wrote(kind_of::<F::Binding>(), &created);
-        info!(placement = %pass.key, binding = %created.name_any(), cluster = %created.spec().target_cluster, "scheduled");
-        pass.bindings.push(created);
+        match r {
+            Ok(created) => {
+                pass.wrote(kind_of::<F::Binding>(), &created);
+                info!(placement = %pass.key, binding = %created.name_any(), cluster = %created.spec().target_cluster, "scheduled");
+                pass.bindings.push(created);
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
     }
     pass.bindings.sort_by_key(|b| b.name_any());
-    Ok(())
+    failed.map_or(Ok(()), |e| Err(pass.kube("creating a binding")(e)))
 }
 
 /// When some cluster's eligibility could change by the clock alone.

@@ -112,14 +112,20 @@ pub async fn resources<F: Family>(pass: &mut Pass<'_, F>, selected: &Selected) -
     let indices: Vec<u32> = snaps.iter().filter_map(|s| index_of(s.as_ref(), labels::RESOURCE_INDEX)).collect();
     let index = indices.iter().max().map(|i| i + 1).unwrap_or(0);
     let limit = pass.spec().revision_history_limit.max(1) as usize;
-    for old in history::prune(&indices, limit) {
+    let pruned = history::prune(&indices, limit);
+    // Retire the latest first (unless it is pruned anyway), so a crash between
+    // here and the create leaves a consistent history.
+    if let Some(m) = latest.filter(|m| label(m.as_ref(), labels::IS_LATEST_SNAPSHOT) == Some("true")) {
+        let retired = index_of(m.as_ref(), labels::RESOURCE_INDEX).is_some_and(|i| pruned.contains(&i));
+        if !retired {
+            set_latest(pass, &api, &m.name_any(), false).await?;
+        }
+    }
+    for old in pruned {
         for s in snaps.iter().filter(|s| index_of(s.as_ref(), labels::RESOURCE_INDEX) == Some(old)) {
             delete_object(&api, &s.name_any()).await.map_err(pass.kube("pruning resource snapshots"))?;
             pass.deleted(kind_of::<F::ResourceSnapshot>(), s.namespace(), &s.name_any());
         }
-    }
-    if let Some(m) = latest.filter(|m| label(m.as_ref(), labels::IS_LATEST_SNAPSHOT) == Some("true")) {
-        set_latest(pass, &api, &m.name_any(), false).await?;
     }
     let enveloped = selected.objects.iter().filter(|o| envelope::envelope_type(o).is_some()).count();
     let master = resources::master_name(&pass.name, index);

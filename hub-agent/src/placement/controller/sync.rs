@@ -7,6 +7,7 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use apis::{
     conditions::{self, Status, placement as p},
+    labels,
     placement::{BindingState, Work},
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -53,6 +54,13 @@ enum Done {
     Failed(String),
 }
 
+/// How soon to try again after a Work write failed.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn failed_any(done: &[(usize, Done)]) -> bool {
+    done.iter().any(|(_, d)| matches!(d, Done::Failed(_)))
+}
+
 pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<(), Error> {
     let existing = works_by_binding(pass);
     let delete_policy = pass.spec().strategy.delete_strategy.as_ref().map(|d| d.propagation_policy).unwrap_or_default();
@@ -90,12 +98,20 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             stored = stored_group(pass, &spec.resource_snapshot_name);
             stored.as_ref()
         };
+        let have: &[Arc<Work>] = existing.get(&name).map(Vec::as_slice).unwrap_or_default();
+        let from_bound_snapshot = |w: &Arc<Work>| {
+            w.annotations().get(labels::PARENT_RESOURCE_SNAPSHOT_NAME) == Some(&spec.resource_snapshot_name)
+        };
         let wanted = match group {
+            // The bound snapshot was pruned (a short history) but its Works are
+            // in place: they stay as they are until the rollout moves the binding.
+            None if !have.is_empty() && have.iter().all(from_bound_snapshot) => Ok(None),
             None => Err(format!("resource snapshot {} is not found", spec.resource_snapshot_name)),
             Some(group) => desired::desired(&desired::Source {
                 placement: &pass.name,
                 placement_namespace: pass.namespace.as_deref(),
-                binding: Pass::<F>::binding_owner(b),
+                binding: &name,
+                owner: (!F::NAMESPACED).then(|| Pass::<F>::binding_owner(b)),
                 cluster: &spec.target_cluster,
                 master: &group.master,
                 index: &group.index,
@@ -108,14 +124,15 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                 delete_policy,
                 resource_override_hash: desired::list_hash(&spec.resource_override_snapshots),
                 cluster_resource_override_hash: desired::list_hash(&spec.cluster_resource_override_snapshots),
-            }),
+            })
+            .map(Some),
         };
         let i = planned.len();
         let mut plan = Planned { binding: name.clone(), generation, conditions: conds, current: vec![], invalid: None };
         match wanted {
             Err(message) => plan.invalid = Some(message),
-            Ok(want) => {
-                let have: &[Arc<Work>] = existing.get(&name).map(Vec::as_slice).unwrap_or_default();
+            Ok(None) => plan.current = have.iter().map(|w| (**w).clone()).collect(),
+            Ok(Some(want)) => {
                 for w in &want {
                     match have.iter().find(|h| h.name_any() == w.name_any()) {
                         Some(h) if desired::matches(h, w) => plan.current.push((**h).clone()),
@@ -142,16 +159,14 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                 Op::Create(w) => {
                     let api: Api<Work> = Api::namespaced(client, &w.namespace().unwrap_or_default());
                     let params = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-                    let created = match api.create(&params, &w).await {
-                        // Made meanwhile (a cache behind): apply instead.
-                        Err(kube::Error::Api(s)) if s.code == 409 => {
-                            api.patch(&w.name_any(), &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&*w))
-                                .await
-                        }
-                        r => r,
-                    };
-                    match created {
+                    match api.create(&params, &w).await {
                         Ok(written) => Done::Applied(Box::new(written)),
+                        // Still being deleted, or another placement's: never
+                        // overwritten; the next pass looks again.
+                        Err(kube::Error::Api(s)) if s.code == 409 => Done::Failed(format!(
+                            "work {} already exists and is not this binding's (still being deleted, or another placement's)",
+                            w.name_any()
+                        )),
                         Err(e) => Done::Failed(format!("creating work {}: {e}", w.name_any())),
                     }
                 }
@@ -176,6 +191,10 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
     }))
     .await;
 
+    if failed_any(&done) {
+        // A failed write is not an event: look again, or it would wait for one.
+        pass.requeue = [pass.requeue, Some(RETRY)].into_iter().flatten().min();
+    }
     let mut wrote = vec![false; planned.len()];
     let mut failed: Vec<Option<String>> = vec![None; planned.len()];
     for (i, result) in done {

@@ -27,7 +27,10 @@ pub struct Source<'a> {
     pub placement: &'a str,
     /// A ResourcePlacement's namespace.
     pub placement_namespace: Option<&'a str>,
-    pub binding: OwnerReference,
+    pub binding: &'a str,
+    /// The binding as the Works' owner: only a cluster-scoped binding can
+    /// own them (a ResourceBinding is in another namespace than its Works).
+    pub owner: Option<OwnerReference>,
     pub cluster: &'a str,
     /// The bound master snapshot's name and its resource index.
     pub master: &'a str,
@@ -108,7 +111,7 @@ pub fn desired(src: &Source) -> Result<Vec<Work>, String> {
 
 fn work(src: &Source, name: String, manifests: Vec<Manifest>) -> Work {
     let mut l = BTreeMap::from([
-        (labels::PARENT_BINDING.to_string(), src.binding.name.clone()),
+        (labels::PARENT_BINDING.to_string(), src.binding.to_string()),
         (labels::PLACEMENT_TRACKING.to_string(), src.placement.to_string()),
         (labels::PARENT_RESOURCE_SNAPSHOT_INDEX.to_string(), src.index.to_string()),
     ]);
@@ -130,7 +133,7 @@ fn work(src: &Source, name: String, manifests: Vec<Manifest>) -> Work {
             namespace: Some(member_namespace(src.cluster)),
             labels: Some(l),
             annotations: Some(annotations),
-            owner_references: Some(vec![src.binding.clone()]),
+            owner_references: src.owner.clone().map(|o| vec![o]),
             ..Default::default()
         },
         spec: WorkSpec {
@@ -205,7 +208,8 @@ mod tests {
         Source {
             placement: "crp",
             placement_namespace: namespace,
-            binding: owner(),
+            binding: "crp-member-1-abcde",
+            owner: Some(owner()),
             cluster: "member-1",
             master: "crp-3-snapshot",
             index: "3",

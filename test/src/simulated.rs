@@ -93,7 +93,8 @@ impl Drop for SimulatedMembers {
 
 fn heartbeat_status(generation: Option<i64>) -> serde_json::Value {
     use apis::conditions::cluster as c;
-    let now = k8s_openapi::jiff::Timestamp::now();
+    // Whole seconds, as metav1.Time is written by a real agent.
+    let now = k8s_openapi::jiff::Timestamp::from_second(k8s_openapi::jiff::Timestamp::now().as_second()).expect("now");
     json!({ "status": {
         "agentStatus": [{
             "type": "MemberAgent",

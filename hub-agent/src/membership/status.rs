@@ -91,12 +91,30 @@ fn joined(status: &MemberClusterStatus, generation: Option<i64>) -> Condition {
 /// Whether writing `want` would change what is stored. Transition times were
 /// carried over by [`member_cluster_status`], so plain equality is right.
 pub fn changed(mc: &MemberCluster, want: &MemberClusterStatus) -> bool {
-    mc.status.as_ref() != Some(want)
+    mc.status.as_ref().map(as_stored) != Some(as_stored(want))
+}
+
+/// `status` as the API server will hand it back: times at whole seconds. An
+/// agent that reports finer times must not make every comparison differ (and
+/// every reconcile write).
+fn as_stored(status: &MemberClusterStatus) -> MemberClusterStatus {
+    serde_json::to_value(status).and_then(serde_json::from_value).unwrap_or_else(|_| status.clone())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_second_times_from_an_agent_do_not_count_as_a_change() {
+        let mut reported = imc(Some(true));
+        let fine = Timestamp::from_second(1_000_000).unwrap() + k8s_openapi::jiff::SignedDuration::from_millis(250);
+        reported.status.as_mut().unwrap().agent_status[0].last_received_heartbeat = Some(Time(fine));
+        let mut stored = mc();
+        let want = member_cluster_status(&stored, Some(&reported), true);
+        stored.status = Some(as_stored(&want));
+        assert!(!changed(&stored, &want), "the stored copy (whole seconds) is the same status");
+    }
     use apis::cluster::{
         AgentStatus, ClusterState, InternalMemberClusterSpec, InternalMemberClusterStatus, MemberClusterSpec,
         PropertyValue,

@@ -472,3 +472,19 @@ pub fn works_by_binding<F: Family>(pass: &Pass<'_, F>) -> BTreeMap<String, Vec<A
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use apis::placement::PlacementStatus;
+
+    use super::*;
+
+    #[test]
+    fn an_emptied_status_field_is_sent_as_null_so_the_merge_patch_clears_it() {
+        let status = PlacementStatus { observed_resource_index: "3".into(), ..Default::default() };
+        let patch = status_patch(&status, &["selectedResources", "observedResourceIndex", "placementStatuses"]);
+        assert_eq!(patch["status"]["observedResourceIndex"], "3");
+        assert!(patch["status"]["selectedResources"].is_null() && patch["status"].get("selectedResources").is_some());
+        assert!(patch["status"].get("placementStatuses").is_some());
+    }
+}

@@ -187,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
 
     // An isolated change, once everything is placed: edit one ConfigMap and
     // time until every member's Work carries it.
-    let mut edits = Vec::new();
+    let (mut edits, mut first_edits) = (Vec::new(), Vec::new());
     for (round, n) in names.iter().take(EDITS).enumerate() {
         let cms: Api<ConfigMap> = Api::namespaced(client.clone(), n);
         let value = format!("edited-{round}");
@@ -209,6 +209,9 @@ async fn main() -> anyhow::Result<()> {
                 ev = events.next() => match ev {
                     Some(Ok(watcher::Event::Apply(w))) => {
                         if w.spec.workload.manifests.iter().any(|m| m.0["data"]["index"] == value.as_str()) {
+                            if carried.is_empty() {
+                                first_edits.push(t0.elapsed());
+                            }
                             carried.insert(w.namespace().unwrap_or_default());
                         }
                     }
@@ -221,6 +224,7 @@ async fn main() -> anyhow::Result<()> {
         edits.push(t0.elapsed());
     }
     edits.sort();
+    first_edits.sort();
     sampler.abort();
 
     let lat = |done: &BTreeMap<String, Instant>| {
@@ -241,13 +245,14 @@ async fn main() -> anyhow::Result<()> {
     for (what, v) in [("create → Works on every member", &to_works), ("create → Available", &to_available)] {
         println!("  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}", percentile(v, 0.5), percentile(v, 0.99), v[v.len() - 1]);
     }
-    println!(
-        "  {:<34} {:>10.0?} {:>10.0?} {:>10.0?}   ({EDITS} edits, one at a time, timed by a watch)",
-        "edit → every Work carries it",
-        percentile(&edits, 0.5),
-        percentile(&edits, 0.99),
-        edits[edits.len() - 1]
-    );
+    for (what, v) in [("edit → the first Work carries it", &first_edits), ("edit → every Work (rolling, 25%)", &edits)] {
+        println!(
+            "  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}   ({EDITS} edits, one at a time, timed by a watch)",
+            percentile(v, 0.5),
+            percentile(v, 0.99),
+            v[v.len() - 1]
+        );
+    }
     println!(
         "  hub-agent peak RSS {rss:.1} MiB ({rss_end:.1} MiB at the end), CPU {cpu:.1} s and API requests per placement {per:.0} (to all Available)"
     );
@@ -256,7 +261,8 @@ async fn main() -> anyhow::Result<()> {
         "members": members, "placements": placements, "pace_ms": pace.as_millis() as u64,
         "create_to_works_ms": {"p50": percentile(&to_works, 0.5).as_millis() as u64, "p99": percentile(&to_works, 0.99).as_millis() as u64},
         "create_to_available_ms": {"p50": percentile(&to_available, 0.5).as_millis() as u64, "p99": percentile(&to_available, 0.99).as_millis() as u64},
-        "edit_to_works_ms": {"p50": percentile(&edits, 0.5).as_millis() as u64, "max": edits[edits.len() - 1].as_millis() as u64},
+        "edit_to_first_work_ms": {"p50": percentile(&first_edits, 0.5).as_millis() as u64, "max": first_edits[first_edits.len() - 1].as_millis() as u64},
+        "edit_to_every_work_ms": {"p50": percentile(&edits, 0.5).as_millis() as u64, "max": edits[edits.len() - 1].as_millis() as u64},
         "hub_agent_peak_rss_mib": rss, "hub_agent_end_rss_mib": rss_end, "hub_agent_cpu_seconds": cpu, "api_requests_per_placement": per,
     });
     let dir = fleet::assets::repo_root().join("target/bench");

@@ -47,7 +47,7 @@ step "the hub agent scheduled it on every member and wrote the Works (applying t
 "$kubectl" --kubeconfig "$dir/hub.kubeconfig" get works -A -L kubernetes-fleet.io/envelope-work | sed 's/^/  /'
 
 step "the fleet keeps running; use it with kubectl:"
-for f in "$dir"/*.kubeconfig; do echo "  kubectl --kubeconfig $f get ns"; done
+for c in hub $(seq -f 'member-%g' 1 "$members"); do echo "  kubectl --kubeconfig $dir/$c.kubeconfig get ns"; done
 echo "  (kubectl is at $kubectl)"
 joined=$("$kubectl" --kubeconfig "$dir/hub.kubeconfig" get membercluster -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Joined")].status}{"\n"}{end}' | grep -c True || true)
 echo "demo: fleet up: hub + $members members, $joined joined; stop it with: make fleet-down"

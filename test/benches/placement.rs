@@ -245,7 +245,8 @@ async fn main() -> anyhow::Result<()> {
     for (what, v) in [("create → Works on every member", &to_works), ("create → Available", &to_available)] {
         println!("  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}", percentile(v, 0.5), percentile(v, 0.99), v[v.len() - 1]);
     }
-    for (what, v) in [("edit → the first Work carries it", &first_edits), ("edit → every Work (rolling, 25%)", &edits)] {
+    for (what, v) in [("edit → the first Work carries it", &first_edits), ("edit → every Work (rolling, 25%)", &edits)]
+    {
         println!(
             "  {what:<34} {:>10.0?} {:>10.0?} {:>10.0?}   ({EDITS} edits, one at a time, timed by a watch)",
             percentile(v, 0.5),
@@ -265,6 +266,13 @@ async fn main() -> anyhow::Result<()> {
         "edit_to_every_work_ms": {"p50": percentile(&edits, 0.5).as_millis() as u64, "max": edits[edits.len() - 1].as_millis() as u64},
         "hub_agent_peak_rss_mib": rss, "hub_agent_end_rss_mib": rss_end, "hub_agent_cpu_seconds": cpu, "api_requests_per_placement": per,
     });
+    let log = hub_agent.process.log_tail(usize::MAX);
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
+    println!("  hub-agent warnings: {}", warnings.len());
+    for w in warnings.iter().take(3) {
+        println!("    {}", w.chars().take(240).collect::<String>());
+    }
+
     let dir = fleet::assets::repo_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("placement.json"), serde_json::to_string_pretty(&out)?)?;

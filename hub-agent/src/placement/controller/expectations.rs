@@ -10,8 +10,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// How long to wait for the caches before acting anyway.
-const EXPIRY: Duration = Duration::from_secs(5);
+/// How long to wait for the caches before acting anyway. Long enough for a
+/// watch behind a saturated API server; acting on a stale cache earlier is
+/// what would create duplicates.
+const EXPIRY: Duration = Duration::from_secs(15);
 
 /// What the cache must show for one object.
 #[derive(Clone, Debug)]
@@ -70,7 +72,12 @@ impl Expectations {
         let mut pending = self.pending.lock().expect("lock");
         let Some((since, writes)) = pending.get_mut(placement) else { return true };
         writes.retain(|p| !met(p, look(p)));
-        if writes.is_empty() || since.elapsed() > EXPIRY {
+        if writes.is_empty() {
+            pending.remove(placement);
+            return true;
+        }
+        if since.elapsed() > EXPIRY {
+            tracing::warn!(%placement, unseen = writes.len(), first = ?writes.first(), "the caches never showed some writes; acting anyway");
             pending.remove(placement);
             return true;
         }

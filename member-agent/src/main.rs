@@ -1,9 +1,6 @@
 //! member-agent: runs in each member cluster, joins the fleet and (with later
 //! issues) applies its Works. It talks to the hub with its own credentials.
 
-mod join;
-mod metrics;
-
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -12,6 +9,7 @@ use flotilla_runtime::{
     admin::AdminArgs,
     client::{self, HubAuth},
 };
+use member_agent::{join, metrics};
 use prometheus_client::registry::Registry;
 use tracing::info;
 

@@ -1,0 +1,6 @@
+//! The member agent: joins the fleet (heartbeats, properties) and applies its
+//! Works, as controllers over pure decision functions. `main.rs` only wires them.
+
+pub mod apply;
+pub mod join;
+pub mod metrics;

@@ -1,4 +1,7 @@
-//! Applying Works to the member cluster. Pure pieces first (availability);
+//! Applying Works to the member cluster. Pure pieces first (decoding, waves,
+//! availability);
 //! the applier itself arrives with the rest of the member-agent issue.
 
 pub mod availability;
+pub mod decode;
+pub mod waves;

@@ -2,6 +2,7 @@
 //! server that answers `/healthz`, `/readyz` and `/metrics`.
 
 pub mod admin;
+pub mod api;
 pub mod client;
 pub mod finalizer;
 pub mod telemetry;

@@ -13,7 +13,7 @@ use apis::{
     finalizers, labels,
     placement::Work,
 };
-use flotilla_runtime::finalizer::remove_patch;
+use flotilla_runtime::{api::ok_if_gone, finalizer::remove_patch};
 use k8s_openapi::{
     api::{
         core::v1::Namespace,
@@ -226,18 +226,13 @@ async fn garbage_collect(mc: &MemberCluster, ctx: &Context, forced: bool) -> Res
     let name = mc.name_any();
     let ns_name = member_namespace(&name);
     let dp = DeleteParams::default();
-    let ok_if_gone = |r: Result<(), kube::Error>| match r {
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        other => other,
-    };
     let rbs: Api<RoleBinding> = Api::namespaced(ctx.client.clone(), &ns_name);
-    ok_if_gone(rbs.delete(&member_role_binding_name(&name), &dp).await.map(|_| ()))
-        .doing("deleting the RoleBinding", &name)?;
+    ok_if_gone(rbs.delete(&member_role_binding_name(&name), &dp).await).doing("deleting the RoleBinding", &name)?;
     let roles: Api<Role> = Api::namespaced(ctx.client.clone(), &ns_name);
-    ok_if_gone(roles.delete(&member_role_name(&name), &dp).await.map(|_| ())).doing("deleting the Role", &name)?;
+    ok_if_gone(roles.delete(&member_role_name(&name), &dp).await).doing("deleting the Role", &name)?;
     strip_work_finalizers(&name, ctx).await?;
     let namespaces: Api<Namespace> = Api::all(ctx.client.clone());
-    ok_if_gone(namespaces.delete(&ns_name, &dp).await.map(|_| ())).doing("deleting the reserved namespace", &name)?;
+    ok_if_gone(namespaces.delete(&ns_name, &dp).await).doing("deleting the reserved namespace", &name)?;
     info!(member = %name, forced, "member cluster left; reserved namespace deleted");
     ctx.metrics.leaves.get_or_create(&LeaveLabels { forced: forced.to_string() }).inc();
     Ok(Action::requeue(CLEANUP_POLL))

@@ -452,11 +452,7 @@ fn record<F: Family>(
 }
 
 pub async fn delete_object<K: Object>(api: &kube::Api<K>, name: &str) -> Result<(), kube::Error> {
-    match api.delete(name, &DeleteParams::background()).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-        Err(e) => Err(e),
-    }
+    flotilla_runtime::api::ok_if_gone(api.delete(name, &DeleteParams::background()).await)
 }
 
 /// Works are grouped by binding once per pass.

@@ -336,8 +336,9 @@ async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
     }
     let live: Vec<String> =
         pass.bindings.iter().filter(|b| b.meta().deletion_timestamp.is_none()).map(|b| b.name_any()).collect();
+    let works = works_by_binding(pass);
     for b in &live {
-        sync::delete_binding(pass, b).await?;
+        sync::delete_binding(pass, b, works.get(b).map(Vec::as_slice).unwrap_or_default()).await?;
     }
     if !pass.bindings.is_empty() {
         info!(placement = %pass.key, bindings = pass.bindings.len(), "deleting: waiting for bindings to go");

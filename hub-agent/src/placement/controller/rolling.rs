@@ -13,7 +13,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 
 use super::{
-    reconcile::{Error, Pass, patch_bindings},
+    reconcile::{Error, Pass, patch_bindings, works_by_binding},
     scheduling,
     snapshots::Group,
     sync,
@@ -120,8 +120,9 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
         .chain(decided.update.iter().map(|n| (n.clone(), update.clone())))
         .collect();
     patch_bindings(pass, patches, "rolling out a binding").await?;
+    let works = if decided.delete.is_empty() { Default::default() } else { works_by_binding(pass) };
     for name in &decided.delete {
-        sync::delete_binding(pass, name).await?;
+        sync::delete_binding(pass, name, works.get(name).map(Vec::as_slice).unwrap_or_default()).await?;
     }
     let (bound, stale): (Vec<_>, Vec<_>) = pass
         .bindings

@@ -254,8 +254,8 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
 
 /// Deletes a binding and its Works. Each Work carries the delete-propagation
 /// policy, so the member agent knows whether the objects go too.
-pub async fn delete_binding<F: Family>(pass: &mut Pass<'_, F>, name: &str) -> Result<(), Error> {
-    let works = works_by_binding(pass).remove(name).unwrap_or_default();
+/// `works` are the binding's Works (from one `works_by_binding` per pass).
+pub async fn delete_binding<F: Family>(pass: &mut Pass<'_, F>, name: &str, works: &[Arc<Work>]) -> Result<(), Error> {
     for w in works.iter().filter(|w| w.metadata.deletion_timestamp.is_none()) {
         let api: Api<Work> = Api::namespaced(pass.ctx.client.clone(), &w.namespace().unwrap_or_default());
         delete_object(&api, &w.name_any()).await.map_err(pass.kube(&format!("deleting work {}", w.name_any())))?;

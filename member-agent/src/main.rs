@@ -1,5 +1,5 @@
-//! member-agent: runs in each member cluster, joins the fleet and (with later
-//! issues) applies its Works. It talks to the hub with its own credentials.
+//! member-agent: runs in each member cluster, joins the fleet and applies its
+//! Works. It talks to the hub with its own credentials.
 
 use std::path::PathBuf;
 
@@ -40,6 +40,9 @@ struct Args {
     /// Kubeconfig of the member cluster; without it, the in-cluster config is used.
     #[arg(long, env = "KUBECONFIG")]
     kubeconfig: Option<PathBuf>,
+    /// Apply this member's Works (turn off to run the agent for membership only).
+    #[arg(long, env = "ENABLE_WORK_APPLIER", default_value_t = true, action = clap::ArgAction::Set)]
+    work_applier: bool,
     #[command(flatten)]
     admin: AdminArgs,
 }
@@ -75,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
     let member_version = client::check(&member, "member").await?;
     info!(%hub_version, %member_version, "connected to the hub and the member cluster");
 
-    let agent = join::Agent { name: args.member_name, hub, member, metrics };
+    let agent = join::Agent { name: args.member_name, hub, member, metrics, work_applier: args.work_applier };
     let ready = readiness.clone();
     let joining = tokio::spawn(join::run(agent, move |r| ready.set(r)));
 

@@ -11,9 +11,16 @@ pub struct ResultLabels {
     pub result: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerbLabels {
+    pub verb: String,
+}
+
 #[derive(Clone, Default)]
 pub struct Metrics {
     heartbeats: Family<ResultLabels, Counter>,
+    work_passes: Family<ResultLabels, Counter>,
+    object_writes: Family<VerbLabels, Counter>,
     healthy: Gauge,
     last_heartbeat: Gauge,
 }
@@ -33,7 +40,25 @@ impl Metrics {
             "When the last heartbeat reached the hub",
             m.last_heartbeat.clone(),
         );
+        r.register(
+            "work_passes",
+            "Passes over a Work, by result (settled, pending: waiting for availability, failed: some manifest not applied, error)",
+            m.work_passes.clone(),
+        );
+        r.register(
+            "object_writes",
+            "Writes to placed objects on the member cluster, by verb (create, apply, patch, takeover, delete, release)",
+            m.object_writes.clone(),
+        );
         m
+    }
+
+    pub fn work_pass(&self, result: &str) {
+        self.work_passes.get_or_create(&ResultLabels { result: result.into() }).inc();
+    }
+
+    pub fn object_write(&self, verb: &str) {
+        self.object_writes.get_or_create(&VerbLabels { verb: verb.into() }).inc();
     }
 
     pub fn heartbeat(&self, delivered: bool, healthy: bool) {

@@ -5,7 +5,10 @@
 //! controllers own. Secret values never appear: a differing value is shown as
 //! redacted. At most [`MAX_DETAILS`] paths. Pure.
 
-use apis::placement::PatchDetail;
+use apis::{
+    labels::{LAST_APPLIED_CONFIG, MANIFEST_HASH},
+    placement::PatchDetail,
+};
 use serde_json::Value;
 
 /// At most this many differences per object (KubeFleet's limit).
@@ -104,10 +107,28 @@ impl Walk {
     }
 }
 
+/// Annotations appliers keep for themselves: never a difference.
+const APPLIER_ANNOTATIONS: &[&str] =
+    &["kubectl.kubernetes.io/last-applied-configuration", LAST_APPLIED_CONFIG, MANIFEST_HASH];
+
 fn skipped(path: &str) -> bool {
-    path == "/status"
-        || path.strip_prefix("/metadata/").is_some_and(|f| SERVER_METADATA.contains(&f))
-        || path == "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"
+    path == "/status" || path.strip_prefix("/metadata/").is_some_and(|f| SERVER_METADATA.contains(&f))
+}
+
+/// `member` without the appliers' annotations (and without an annotation
+/// map that held only those).
+fn without_applier_annotations(member: &Value) -> std::borrow::Cow<'_, Value> {
+    let Some(a) = member["metadata"]["annotations"].as_object() else { return std::borrow::Cow::Borrowed(member) };
+    if !APPLIER_ANNOTATIONS.iter().any(|k| a.contains_key(*k)) {
+        return std::borrow::Cow::Borrowed(member);
+    }
+    let mut m = member.clone();
+    let a = m["metadata"]["annotations"].as_object_mut().expect("checked above");
+    a.retain(|k, _| !APPLIER_ANNOTATIONS.contains(&k.as_str()));
+    if a.is_empty() {
+        m["metadata"].as_object_mut().expect("metadata is an object").remove("annotations");
+    }
+    std::borrow::Cow::Owned(m)
 }
 
 /// The differences between `member` (the live object) and `hub` (what the
@@ -115,7 +136,7 @@ fn skipped(path: &str) -> bool {
 pub fn differences(member: &Value, hub: &Value, mode: Comparison) -> Vec<PatchDetail> {
     let secret = hub["kind"] == "Secret" && hub["apiVersion"] == "v1";
     let mut walk = Walk { mode, secret, out: Vec::new() };
-    walk.compare("", Some(member), Some(hub));
+    walk.compare("", Some(&without_applier_annotations(member)), Some(hub));
     walk.out.sort_by(|a, b| a.path.cmp(&b.path));
     walk.out
 }
@@ -135,6 +156,7 @@ mod tests {
         let mut d = deployment(replicas, image);
         d["metadata"]["uid"] = json!("u");
         d["metadata"]["resourceVersion"] = json!("9");
+        d["metadata"]["annotations"] = json!({MANIFEST_HASH: "h", LAST_APPLIED_CONFIG: "{}"});
         d["spec"]["strategy"] = json!({"type": "RollingUpdate"});
         d["status"] = json!({"replicas": replicas});
         d
@@ -154,7 +176,11 @@ mod tests {
     fn full_comparison_also_reports_fields_only_the_member_has_but_not_server_owned_ones() {
         let d = differences(&live(2, "nginx:1"), &deployment(2, "nginx:1"), Comparison::Full);
         let paths: Vec<&str> = d.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(paths, ["/spec/strategy"], "uid, resourceVersion and status are the server's");
+        assert_eq!(
+            paths,
+            ["/spec/strategy"],
+            "uid, resourceVersion, status and the applier's annotations are not compared"
+        );
         assert_eq!(d[0].value_in_hub, "");
     }
 

@@ -42,6 +42,8 @@ pub struct Agent {
     pub hub: Client,
     pub member: Client,
     pub metrics: Metrics,
+    /// Apply this member's Works while joined (off: membership only).
+    pub work_applier: bool,
 }
 
 /// Retries quickly while the hub has not yet admitted this member (the watch
@@ -107,6 +109,15 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
     let mut imc: Option<InternalMemberCluster> = None;
     let mut next: Option<Instant> = None;
     let mut waiting_logged = false;
+    // Runs while the member is joined; stopped before leaving, so nothing
+    // re-adds the finalizers that leaving removes.
+    let mut applier: Option<tokio::task::JoinHandle<()>> = None;
+    let stop = |applier: &mut Option<tokio::task::JoinHandle<()>>| {
+        if let Some(a) = applier.take() {
+            a.abort();
+            info!(member = %agent.name, "stopped applying Works");
+        }
+    };
     info!(member = %agent.name, %namespace, "waiting for the hub to admit this member");
     loop {
         tokio::select! {
@@ -120,6 +131,7 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
                 }
                 Some(Ok(watcher::Event::Delete(_))) => {
                     info!(member = %agent.name, "InternalMemberCluster deleted; waiting to be admitted again");
+                    stop(&mut applier);
                     imc = None;
                     next = None;
                     ready(false);
@@ -140,11 +152,20 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
                     ClusterState::Join => {
                         let ok = heartbeat(&agent, current, &nodes, &pods).await;
                         ready(ok);
+                        if ok && agent.work_applier && applier.is_none() {
+                            applier = Some(tokio::spawn(crate::apply::run(crate::apply::Applier {
+                                hub: agent.hub.clone(),
+                                member: agent.member.clone(),
+                                member_name: agent.name.clone(),
+                                metrics: agent.metrics.clone(),
+                            })));
+                        }
                         // On failure, try again soon rather than a whole period later.
                         next = Some(Instant::now() + if ok { jittered(period) } else { period.min(Duration::from_secs(2)) });
                     }
                     ClusterState::Leave => {
                         ready(false);
+                        stop(&mut applier);
                         next = match leave(&agent, current).await {
                             Ok(()) => None, // until the hub says Join again
                             Err(e) => {

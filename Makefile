@@ -9,7 +9,7 @@ MEMBERS ?= 2
 FLEET_DIR ?= .fleet
 FLEET := target/debug/fleet
 
-.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement clean
+.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement bench-apply clean
 
 all: build
 
@@ -52,6 +52,11 @@ bench-join: control-plane
 bench-placement: control-plane
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p flotilla-test --bench placement
+
+## bench-apply: hub change → Applied/Available on 2 members, member-agent RSS and CPU (release builds)
+bench-apply: control-plane
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) bench -p flotilla-test --bench apply
 
 ## demo: the main job on a local fleet (for now: a hub and members that answer)
 demo: control-plane build

@@ -6,14 +6,10 @@
 use std::time::{Duration, Instant};
 
 use apis::cluster::MemberCluster;
-use fleet::{Fleet, FleetOptions, agents, wait};
+use fleet::{Fleet, FleetOptions, agents, bench::percentile, wait};
 use kube::{Api, api::DeleteParams};
 
 const ROUNDS: usize = 10;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

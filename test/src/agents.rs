@@ -123,6 +123,27 @@ pub fn start_member_agent(
     spawn_member_agent(hub, member, member_kubeconfig, dir, credentials)
 }
 
+/// Like [`start_member_agent`], for a second fleet member on an API server
+/// that already has one: it joins and heartbeats but applies no Works (two
+/// agents would place the same Works, under the same AppliedWork names, into
+/// one cluster).
+pub fn start_virtual_member_agent(
+    hub: &Hub,
+    member: &str,
+    member_kubeconfig: &Path,
+    dir: &Path,
+) -> anyhow::Result<RunningAgent> {
+    let identity = dir.join(format!("{member}-agent.kubeconfig"));
+    ControlPlane::issue_kubeconfig_at(&hub.admin_kubeconfig, member, &[], &identity)?;
+    let (cert, key) = (identity.with_extension("crt"), identity.with_extension("key"));
+    let args = vec![
+        format!("--identity-cert={}", cert.display()),
+        format!("--identity-key={}", key.display()),
+        "--work-applier=false".to_string(),
+    ];
+    spawn_member_agent(hub, member, member_kubeconfig, dir, args)
+}
+
 /// Starts `member`'s agent authenticating with the bearer token in `token_file`.
 pub fn start_member_agent_with_token(
     hub: &Hub,
@@ -131,7 +152,9 @@ pub fn start_member_agent_with_token(
     dir: &Path,
     token_file: &Path,
 ) -> anyhow::Result<RunningAgent> {
-    spawn_member_agent(hub, member, member_kubeconfig, dir, vec![format!("--token-file={}", token_file.display())])
+    // A second member on an API server that has one: it applies nothing.
+    let args = vec![format!("--token-file={}", token_file.display()), "--work-applier=false".to_string()];
+    spawn_member_agent(hub, member, member_kubeconfig, dir, args)
 }
 
 fn spawn_member_agent(

@@ -10,6 +10,7 @@
 pub mod agents;
 pub mod apply;
 pub mod assets;
+pub mod bench;
 pub mod control_plane;
 pub mod fleet;
 pub mod kubeconfig;

@@ -47,6 +47,8 @@ pub trait Family: Send + Sync + 'static {
     /// The placement conditions, in order: Scheduled, RolloutStarted,
     /// Overridden, WorkSynchronized, Applied, Available.
     const CONDITIONS: [&'static str; 6];
+    /// The placement condition that replaces Applied and Available under ReportDiff.
+    const DIFF_REPORTED: &'static str;
     const FINALIZER: &'static str;
     /// Whether placements, snapshots and bindings are namespaced.
     const NAMESPACED: bool;
@@ -61,6 +63,7 @@ impl Family for Cluster {
     type PolicySnapshot = ClusterSchedulingPolicySnapshot;
     type Binding = ClusterResourceBinding;
     const CONDITIONS: [&'static str; 6] = p::CRP_CONDITION_TYPES;
+    const DIFF_REPORTED: &'static str = p::CRP_DIFF_REPORTED;
     const FINALIZER: &'static str = finalizers::PLACEMENT_CLEANUP;
     const NAMESPACED: bool = false;
 }
@@ -71,6 +74,7 @@ impl Family for Namespaced {
     type PolicySnapshot = SchedulingPolicySnapshot;
     type Binding = ResourceBinding;
     const CONDITIONS: [&'static str; 6] = p::RP_CONDITION_TYPES;
+    const DIFF_REPORTED: &'static str = p::RP_DIFF_REPORTED;
     const FINALIZER: &'static str = finalizers::RESOURCE_PLACEMENT_CLEANUP;
     const NAMESPACED: bool = true;
 }

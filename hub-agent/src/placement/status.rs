@@ -21,6 +21,11 @@ pub struct BindingView<'a> {
 pub struct Input<'a> {
     /// The placement's condition types, Scheduled first.
     pub types: [&'static str; 6],
+    /// The placement's DiffReported condition type, which follows
+    /// WorkSynchronized instead of Applied and Available under ReportDiff.
+    pub diff_reported_type: &'static str,
+    /// The apply strategy is ReportDiff.
+    pub report_diff: bool,
     pub generation: i64,
     pub policy: Option<&'a PlacementPolicy>,
     pub selected: Vec<ResourceIdentifier>,
@@ -109,6 +114,31 @@ const STAGES: [Stage; 5] = [
     },
 ];
 
+/// Under ReportDiff, the stage after WorkSynchronized.
+const DIFF_STAGE: Stage = Stage {
+    per_cluster: p::DIFF_REPORTED,
+    true_: (p::REASON_DIFF_REPORTING_COMPLETED, "Diff reporting in {n} cluster(s) has been completed"),
+    false_: (
+        p::REASON_DIFF_REPORTING_INCOMPLETE_OR_FAILED,
+        "Diff reporting in {n} cluster(s) is still in progress or has failed",
+    ),
+    unknown: (
+        p::REASON_DIFF_REPORTING_PENDING,
+        "There are still {n} cluster(s) in the process of reporting differences",
+    ),
+    pending: "In the process of reporting differences",
+};
+
+/// The per-cluster stages, each with its placement condition type.
+fn stages(input: &Input) -> Vec<(&'static Stage, &'static str)> {
+    let mut out: Vec<(&'static Stage, &'static str)> = STAGES.iter().zip(input.types[1..].iter().copied()).collect();
+    if input.report_diff {
+        out.truncate(3);
+        out.push((&DIFF_STAGE, input.diff_reported_type));
+    }
+    out
+}
+
 /// Keeps each condition's transition time from `old` when its status is unchanged.
 pub fn keep_transition_times(old: &[Condition], new: &mut [Condition]) {
     for c in new {
@@ -187,12 +217,16 @@ fn per_cluster(input: &Input, decision: &ClusterDecision) -> PerClusterPlacement
     s.observed_resource_index = input.latest_snapshot.map(|(_, i)| i.to_string()).unwrap_or_default();
     s.applicable_cluster_resource_overrides = b.spec.cluster_resource_override_snapshots.clone();
     s.applicable_resource_overrides = b.spec.resource_override_snapshots.clone();
-    for stage in &STAGES {
+    for (stage, _) in stages(input) {
         match current(stage.per_cluster) {
             None => {
-                let reason =
-                    STAGES.iter().find(|x| x.per_cluster == stage.per_cluster).map(|x| x.unknown.0).unwrap_or("");
-                s.conditions.push(conditions::new(stage.per_cluster, Status::Unknown, reason, stage.pending, g));
+                s.conditions.push(conditions::new(
+                    stage.per_cluster,
+                    Status::Unknown,
+                    stage.unknown.0,
+                    stage.pending,
+                    g,
+                ));
                 break;
             }
             Some(c) => {
@@ -212,10 +246,11 @@ fn per_cluster(input: &Input, decision: &ClusterDecision) -> PerClusterPlacement
     let failed_stage =
         s.conditions.iter().any(|c| (c.type_ == p::APPLIED || c.type_ == p::AVAILABLE) && c.status == "False");
     if let Some(status) = b.status {
+        let diffs = failed_stage || input.report_diff;
         s.reports = PlacementReports {
             failed_placements: if failed_stage { status.reports.failed_placements.clone() } else { vec![] },
             drifted_placements: status.reports.drifted_placements.clone(),
-            diffed_placements: if failed_stage { status.reports.diffed_placements.clone() } else { vec![] },
+            diffed_placements: if diffs { status.reports.diffed_placements.clone() } else { vec![] },
         };
     }
     s
@@ -264,14 +299,13 @@ pub fn status(input: &Input) -> PlacementStatus {
 
         if n > 0 {
             let clusters = &out.placement_statuses[..n];
-            for (i, stage) in STAGES.iter().enumerate() {
+            for (stage, type_) in stages(input) {
                 let count = |st: &str| {
                     clusters
                         .iter()
                         .filter(|c| conditions::find(&c.conditions, stage.per_cluster).is_none_or(|x| x.status == st))
                         .count()
                 };
-                let type_ = input.types[i + 1];
                 let (unknown, failed) = (count("Unknown"), count("False"));
                 let c = if unknown > 0 {
                     conditions::new(type_, Status::Unknown, stage.unknown.0, message(stage.unknown.1, unknown), g)
@@ -385,6 +419,8 @@ mod tests {
     fn pending_schedule_shows_only_scheduled_unknown() {
         let input = Input {
             types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: false,
             generation: 2,
             policy: None,
             selected: vec![],
@@ -406,6 +442,8 @@ mod tests {
         let st = binding_status(&ALL_TRUE);
         let input = Input {
             types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: false,
             generation: 1,
             policy: None,
             selected: vec![],
@@ -428,6 +466,54 @@ mod tests {
     }
 
     #[test]
+    fn report_diff_ends_with_diff_reported_and_lists_the_diffs() {
+        let sched = schedule(vec![decision("m1", true)]);
+        let s1 = spec("m1", BindingState::Bound, "crp-0-snapshot");
+        let mut st = binding_status(&[
+            (p::ROLLOUT_STARTED, "True"),
+            (p::OVERRIDDEN, "True"),
+            (p::WORK_SYNCHRONIZED, "True"),
+            (p::DIFF_REPORTED, "True"),
+        ]);
+        st.reports.diffed_placements = vec![apis::placement::DiffedResourcePlacement {
+            resource: ResourceIdentifier {
+                version: "v1".into(),
+                kind: "ConfigMap".into(),
+                name: "c".into(),
+                ..Default::default()
+            },
+            observation_time: st.conditions[0].last_transition_time.clone(),
+            target_cluster_observed_generation: Some(1),
+            first_diffed_observed_time: st.conditions[0].last_transition_time.clone(),
+            observed_diffs: vec![],
+        }];
+        let input = Input {
+            types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: true,
+            generation: 1,
+            policy: None,
+            selected: vec![],
+            latest_snapshot: Some(("crp-0-snapshot", "0")),
+            schedule: Some(&sched),
+            bindings: vec![BindingView { spec: &s1, status: Some(&st), generation: 1 }],
+            previous: None,
+        };
+        let s = status(&input);
+        let want: Vec<(String, String)> = [TYPES[0], TYPES[1], TYPES[2], TYPES[3], p::CRP_DIFF_REPORTED]
+            .iter()
+            .map(|t| (t.to_string(), "True".to_string()))
+            .collect();
+        assert_eq!(types(&s), want, "no Applied or Available under ReportDiff");
+        assert_eq!(s.conditions[4].reason, p::REASON_DIFF_REPORTING_COMPLETED);
+        assert_eq!(
+            s.placement_statuses[0].reports.diffed_placements.len(),
+            1,
+            "diffs are listed though nothing failed"
+        );
+    }
+
+    #[test]
     fn a_blocked_cluster_stops_the_conditions_at_rollout_started() {
         let sched = schedule(vec![decision("m1", true), decision("m2", true)]);
         let s1 = spec("m1", BindingState::Bound, "crp-1-snapshot");
@@ -435,6 +521,8 @@ mod tests {
         let (ok, blocked) = (binding_status(&ALL_TRUE), binding_status(&[(p::ROLLOUT_STARTED, "False")]));
         let input = Input {
             types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: false,
             generation: 1,
             policy: None,
             selected: vec![],
@@ -458,6 +546,8 @@ mod tests {
             PlacementPolicy { placement_type: PlacementType::PickN, number_of_clusters: Some(2), ..Default::default() };
         let input = Input {
             types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: false,
             generation: 1,
             policy: Some(&policy),
             selected: vec![],
@@ -481,6 +571,8 @@ mod tests {
         let st = binding_status(&ALL_TRUE);
         let input = Input {
             types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: false,
             generation: 1,
             policy: None,
             selected: vec![],

@@ -172,7 +172,7 @@ async fn a_member_identity_reaches_only_its_own_namespace() {
 async fn join_extra(name: &str, member_kubeconfig: &std::path::Path) -> agents::RunningAgent {
     let f = fleet();
     let client = hub().await;
-    let agent = agents::start_member_agent(&f.hub_endpoint, name, member_kubeconfig, &f.dir).unwrap();
+    let agent = agents::start_virtual_member_agent(&f.hub_endpoint, name, member_kubeconfig, &f.dir).unwrap();
     agents::create_member_cluster(&client, name, f.agent_options.heartbeat_period_seconds).await.unwrap();
     agents::wait_joined(&client, name, TIMEOUT)
         .await

@@ -3,9 +3,9 @@
 //! by the scheduler and rolled out by the strategy. Tests that schedule start
 //! their own extra members (agents with their own names and labels) and
 //! confine their placements to them with a label, so they do not see each
-//! other's clusters. Until the member agent applies Works, a simulated
-//! reporter stands in for members' Applied/Available reports where a test
-//! needs them.
+//! other's clusters. Those extra agents share an API server with a real
+//! member, so they apply nothing; a simulated reporter stands in for their
+//! Applied/Available reports where a test needs them.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -32,7 +32,10 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{TIMEOUT, create_namespace};
+use crate::support::{
+    TIMEOUT, condition, config_map, create_crp, create_namespace, crp, namespace_selector, wait_condition,
+    wait_works_on, works,
+};
 
 async fn hub() -> Client {
     fleet().hub.client().await
@@ -52,26 +55,14 @@ async fn members(specs: &[(&str, usize, Value, Value)]) -> Vec<agents::RunningAg
         l.insert("cluster-name".into(), name.to_string());
         mc.metadata.labels = Some(l);
         Api::<MemberCluster>::all(client.clone()).create(&PostParams::default(), &mc).await.unwrap();
-        running.push(agents::start_member_agent(&f.hub_endpoint, name, &f.members[*on].kubeconfig, &f.dir).unwrap());
+        running.push(
+            agents::start_virtual_member_agent(&f.hub_endpoint, name, &f.members[*on].kubeconfig, &f.dir).unwrap(),
+        );
     }
     for (name, ..) in specs {
         agents::wait_joined(&client, name, TIMEOUT).await.unwrap();
     }
     running
-}
-
-fn crp(name: &str, spec: Value) -> ClusterResourcePlacement {
-    serde_json::from_value(json!({
-        "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
-        "kind": "ClusterResourcePlacement",
-        "metadata": {"name": name},
-        "spec": spec,
-    }))
-    .unwrap()
-}
-
-fn namespace_selector(ns: &str) -> Value {
-    json!([{"group": "", "version": "v1", "kind": "Namespace", "name": ns}])
 }
 
 /// Required affinity on `key=value`: the test's own clusters only.
@@ -80,70 +71,12 @@ fn only(key: &str, value: &str) -> Value {
         "clusterSelectorTerms": [{"labelSelector": {"matchLabels": {key: value}}}]}}})
 }
 
-async fn create_crp(client: &Client, c: &ClusterResourcePlacement) {
-    Api::<ClusterResourcePlacement>::all(client.clone()).create(&PostParams::default(), c).await.unwrap();
-}
-
-/// The placement's Works by cluster.
-async fn works(client: &Client, placement: &str) -> BTreeMap<String, Vec<Work>> {
-    let lp = ListParams::default().labels(&format!("{}={placement}", labels::PLACEMENT_TRACKING));
-    let mut out: BTreeMap<String, Vec<Work>> = BTreeMap::new();
-    for w in Api::<Work>::all(client.clone()).list(&lp).await.unwrap() {
-        if w.metadata.deletion_timestamp.is_some() {
-            continue;
-        }
-        let cluster = w.namespace().unwrap().trim_start_matches("fleet-member-").to_string();
-        out.entry(cluster).or_default().push(w);
-    }
-    out
-}
-
-/// Waits until the placement's Works are on exactly `clusters`.
-async fn wait_works_on(client: &Client, placement: &str, clusters: &[&str]) -> BTreeMap<String, Vec<Work>> {
-    let want: BTreeSet<String> = clusters.iter().map(|c| c.to_string()).collect();
-    wait::until(&format!("{placement}'s Works on {clusters:?}"), TIMEOUT, || async {
-        let w = works(client, placement).await;
-        Ok((w.keys().cloned().collect::<BTreeSet<_>>() == want).then_some(w))
-    })
-    .await
-    .unwrap()
-}
-
-async fn get_crp(client: &Client, name: &str) -> ClusterResourcePlacement {
-    Api::<ClusterResourcePlacement>::all(client.clone()).get(name).await.unwrap()
-}
-
-fn condition(
-    c: &ClusterResourcePlacement,
-    type_: &str,
-) -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
-    conditions::find(&c.status.as_ref()?.conditions, type_).cloned()
-}
-
-/// Waits until the placement's condition of `type_` has `status` at its generation.
-async fn wait_condition(client: &Client, name: &str, type_: &str, status: &str) -> ClusterResourcePlacement {
-    wait::until(&format!("{name} {type_}={status}"), TIMEOUT, || async {
-        let c = get_crp(client, name).await;
-        let ok =
-            condition(&c, type_).is_some_and(|x| x.status == status && x.observed_generation == c.metadata.generation);
-        Ok(ok.then_some(c))
-    })
-    .await
-    .unwrap()
-}
-
 fn manifest_names(works: &[Work]) -> BTreeSet<String> {
     works
         .iter()
         .flat_map(|w| &w.spec.workload.manifests)
         .map(|m| format!("{}/{}", m.0["kind"].as_str().unwrap(), m.0["metadata"]["name"].as_str().unwrap()))
         .collect()
-}
-
-async fn config_map(client: &Client, ns: &str, name: &str, data: Value) {
-    let cm: ConfigMap =
-        serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns}, "data": data})).unwrap();
-    Api::<ConfigMap>::namespaced(client.clone(), ns).create(&PostParams::default(), &cm).await.unwrap();
 }
 
 #[tokio::test]

@@ -2,12 +2,19 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use fleet::probe;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::{
-    Api,
-    api::{ObjectMeta, PostParams},
+use std::collections::{BTreeMap, BTreeSet};
+
+use apis::{
+    conditions, labels,
+    placement::{ClusterResourcePlacement, Work},
 };
+use fleet::{probe, wait};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{ListParams, ObjectMeta, PostParams},
+};
+use serde_json::{Value, json};
 
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -20,4 +27,76 @@ pub async fn create_namespace(client: &kube::Client, name: &str) {
 pub async fn metric(addr: SocketAddr, prefix: &str) -> Option<f64> {
     let (_, body) = probe::get(addr, "/metrics").await.ok()?;
     body.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+pub fn crp(name: &str, spec: Value) -> ClusterResourcePlacement {
+    serde_json::from_value(json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+        "kind": "ClusterResourcePlacement",
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap()
+}
+
+pub fn namespace_selector(ns: &str) -> Value {
+    json!([{"group": "", "version": "v1", "kind": "Namespace", "name": ns}])
+}
+
+pub async fn create_crp(client: &Client, c: &ClusterResourcePlacement) {
+    Api::<ClusterResourcePlacement>::all(client.clone()).create(&PostParams::default(), c).await.unwrap();
+}
+
+/// The placement's Works by cluster.
+pub async fn works(client: &Client, placement: &str) -> BTreeMap<String, Vec<Work>> {
+    let lp = ListParams::default().labels(&format!("{}={placement}", labels::PLACEMENT_TRACKING));
+    let mut out: BTreeMap<String, Vec<Work>> = BTreeMap::new();
+    for w in Api::<Work>::all(client.clone()).list(&lp).await.unwrap() {
+        if w.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let cluster = w.namespace().unwrap().trim_start_matches("fleet-member-").to_string();
+        out.entry(cluster).or_default().push(w);
+    }
+    out
+}
+
+/// Waits until the placement's Works are on exactly `clusters`.
+pub async fn wait_works_on(client: &Client, placement: &str, clusters: &[&str]) -> BTreeMap<String, Vec<Work>> {
+    let want: BTreeSet<String> = clusters.iter().map(|c| c.to_string()).collect();
+    wait::until(&format!("{placement}'s Works on {clusters:?}"), TIMEOUT, || async {
+        let w = works(client, placement).await;
+        Ok((w.keys().cloned().collect::<BTreeSet<_>>() == want).then_some(w))
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn get_crp(client: &Client, name: &str) -> ClusterResourcePlacement {
+    Api::<ClusterResourcePlacement>::all(client.clone()).get(name).await.unwrap()
+}
+
+pub fn condition(
+    c: &ClusterResourcePlacement,
+    type_: &str,
+) -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    conditions::find(&c.status.as_ref()?.conditions, type_).cloned()
+}
+
+/// Waits until the placement's condition of `type_` has `status` at its generation.
+pub async fn wait_condition(client: &Client, name: &str, type_: &str, status: &str) -> ClusterResourcePlacement {
+    wait::until(&format!("{name} {type_}={status}"), TIMEOUT, || async {
+        let c = get_crp(client, name).await;
+        let ok =
+            condition(&c, type_).is_some_and(|x| x.status == status && x.observed_generation == c.metadata.generation);
+        Ok(ok.then_some(c))
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn config_map(client: &Client, ns: &str, name: &str, data: Value) {
+    let cm: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns}, "data": data})).unwrap();
+    Api::<ConfigMap>::namespaced(client.clone(), ns).create(&PostParams::default(), &cm).await.unwrap();
 }

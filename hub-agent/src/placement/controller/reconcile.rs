@@ -282,6 +282,13 @@ async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
         .collect();
     let st = status::status(&status::Input {
         types: F::CONDITIONS,
+        diff_reported_type: F::DIFF_REPORTED,
+        report_diff: pass
+            .spec()
+            .strategy
+            .apply_strategy
+            .as_ref()
+            .is_some_and(|a| a.type_ == apis::placement::ApplyStrategyType::ReportDiff),
         generation: pass.generation,
         policy: pass.spec().policy.as_ref(),
         selected: selected.identifiers(),

@@ -8,7 +8,7 @@ use std::{collections::BTreeSet, sync::Arc};
 use apis::{
     conditions::{self, Status, placement as p},
     labels,
-    placement::{BindingState, Work},
+    placement::{ApplyStrategyType, BindingState, Work},
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{
@@ -36,6 +36,8 @@ struct Planned {
     current: Vec<Work>,
     /// Why the wanted Works could not be made (a condition, not a retry).
     invalid: Option<String>,
+    /// The binding's apply strategy is ReportDiff.
+    report_diff: bool,
 }
 
 enum Op {
@@ -128,7 +130,15 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             .map(Some),
         };
         let i = planned.len();
-        let mut plan = Planned { binding: name.clone(), generation, conditions: conds, current: vec![], invalid: None };
+        let report_diff = spec.apply_strategy.as_ref().is_some_and(|a| a.type_ == ApplyStrategyType::ReportDiff);
+        let mut plan = Planned {
+            binding: name.clone(),
+            generation,
+            conditions: conds,
+            current: vec![],
+            invalid: None,
+            report_diff,
+        };
         match wanted {
             Err(message) => plan.invalid = Some(message),
             Ok(None) => plan.current = have.iter().map(|w| (**w).clone()).collect(),
@@ -233,13 +243,8 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                     g,
                 ));
                 if wrote[i] {
-                    plan.conditions.push(conditions::new(
-                        p::APPLIED,
-                        Status::False,
-                        p::REASON_APPLY_IN_PROGRESS,
-                        "Resources are being applied",
-                        g,
-                    ));
+                    let report_diff = plan.report_diff;
+                    plan.conditions.push(status::in_progress(report_diff, g));
                 } else {
                     let refs: Vec<&Work> = plan.current.iter().collect();
                     plan.conditions.extend(status::conditions(&refs, g.unwrap_or(0)));

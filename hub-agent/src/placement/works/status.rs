@@ -1,13 +1,13 @@
-//! A binding's Applied and Available conditions and its failed, drifted and
-//! diffed placements, summarized from its Works as the member agent reports
-//! them. Pure.
+//! A binding's Applied and Available conditions (DiffReported under
+//! ReportDiff) and its failed, drifted and diffed placements, summarized from
+//! its Works as the member agent reports them. Pure.
 
 use apis::{
     conditions::{self, Status, placement as p},
     labels,
     placement::{
-        DiffedResourcePlacement, DriftedResourcePlacement, EnvelopeIdentifier, EnvelopeType, FailedResourcePlacement,
-        ManifestCondition, PlacementReports, ResourceIdentifier, Work,
+        ApplyStrategyType, DiffedResourcePlacement, DriftedResourcePlacement, EnvelopeIdentifier, EnvelopeType,
+        FailedResourcePlacement, ManifestCondition, PlacementReports, ResourceIdentifier, Work,
     },
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -25,13 +25,59 @@ fn name(w: &Work) -> &str {
     w.metadata.name.as_deref().unwrap_or_default()
 }
 
-/// Applied then, if it is True, Available, at the binding's `generation`.
-/// `works` are the binding's Works, none of them written in this pass.
+/// Whether the Works only report differences (apply strategy ReportDiff).
+pub fn report_diff(works: &[&Work]) -> bool {
+    works.iter().any(|w| w.spec.apply_strategy.as_ref().is_some_and(|s| s.type_ == ApplyStrategyType::ReportDiff))
+}
+
+/// The condition a binding holds while its freshly written Works are processed.
+pub fn in_progress(report_diff: bool, generation: Option<i64>) -> Condition {
+    if report_diff {
+        conditions::new(
+            p::DIFF_REPORTED,
+            Status::False,
+            p::REASON_DIFF_REPORT_IN_PROGRESS,
+            "Differences are being reported",
+            generation,
+        )
+    } else {
+        conditions::new(
+            p::APPLIED,
+            Status::False,
+            p::REASON_APPLY_IN_PROGRESS,
+            "Resources are being applied",
+            generation,
+        )
+    }
+}
+
+/// Applied then, if it is True, Available, at the binding's `generation`;
+/// under ReportDiff, DiffReported instead. `works` are the binding's Works,
+/// none of them written in this pass.
 pub fn conditions(works: &[&Work], generation: i64) -> Vec<Condition> {
     let cond = |t: &str, s: Status, r: &str, m: String| conditions::new(t, s, r, m, Some(generation));
     let mut out = Vec::new();
     let mut works: Vec<&Work> = works.to_vec();
     works.sort_by_key(|w| name(w).to_string());
+
+    if report_diff(&works) {
+        let c = match works.iter().find(|w| current(w, p::DIFF_REPORTED).is_none_or(|c| c.status != "True")) {
+            Some(w) => cond(
+                p::DIFF_REPORTED,
+                Status::False,
+                p::REASON_NOT_ALL_WORK_DIFF_REPORTED,
+                format!("Work object {} has not yet reported its differences", name(w)),
+            ),
+            None => cond(
+                p::DIFF_REPORTED,
+                Status::True,
+                p::REASON_ALL_WORK_DIFF_REPORTED,
+                "All corresponding work objects have reported their differences".into(),
+            ),
+        };
+        out.push(c);
+        return out;
+    }
 
     if let Some(w) = works.iter().find(|w| current(w, p::APPLIED).is_none_or(|c| c.status == "Unknown")) {
         out.push(cond(
@@ -188,6 +234,21 @@ mod tests {
 
     fn s(t: &str, st: &str, r: &str) -> (String, String, String) {
         (t.into(), st.into(), r.into())
+    }
+
+    #[test]
+    fn report_diff_works_give_diff_reported_instead_of_applied_and_available() {
+        let mut w = work("a", None, None);
+        w.spec.apply_strategy =
+            Some(apis::placement::ApplyStrategy { type_: ApplyStrategyType::ReportDiff, ..Default::default() });
+        assert_eq!(
+            summary(std::slice::from_ref(&w)),
+            [s(p::DIFF_REPORTED, "False", p::REASON_NOT_ALL_WORK_DIFF_REPORTED)]
+        );
+        let g = w.metadata.generation;
+        w.status.get_or_insert_default().conditions =
+            vec![conditions::new(p::DIFF_REPORTED, Status::True, p::REASON_ALL_MANIFESTS_DIFF_REPORTED, "", g)];
+        assert_eq!(summary(&[w]), [s(p::DIFF_REPORTED, "True", p::REASON_ALL_WORK_DIFF_REPORTED)]);
     }
 
     #[test]

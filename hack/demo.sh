@@ -41,10 +41,15 @@ step "the seed tutorial's application and placement on the hub: namespace test-a
 for f in v1_namespace_test-app v1_service_nginx-service networking_v1alpha1_serviceexport v1_configmap_envelope-configmap placement_v1_clusterresourceplacement; do
   "$kubectl" --kubeconfig "$dir/hub.kubeconfig" apply -f "config/samples/$f.yaml" | sed 's/^/  /'
 done
-"$kubectl" --kubeconfig "$dir/hub.kubeconfig" wait crp/crp-availability --for=condition=ClusterResourcePlacementWorkSynchronized --timeout=60s | sed 's/^/  /'
-step "the hub agent scheduled it on every member and wrote the Works (applying them on members arrives with the member agent's applier)"
-"$kubectl" --kubeconfig "$dir/hub.kubeconfig" get crp,clusterresourcebinding,clusterresourcesnapshot,clusterschedulingpolicysnapshot | sed 's/^/  /'
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" wait crp/crp-availability --for=condition=ClusterResourcePlacementAvailable --timeout=120s | sed 's/^/  /'
+step "the hub agent scheduled it on every member and wrote the Works; each member agent applied them and reported them Available"
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" get crp,clusterresourcebinding | sed 's/^/  /'
 "$kubectl" --kubeconfig "$dir/hub.kubeconfig" get works -A -L kubernetes-fleet.io/envelope-work | sed 's/^/  /'
+for m in $(seq -f 'member-%g' 1 "$members"); do
+  step "$m: the placed objects, owned by AppliedWorks (the Deployment came out of the envelope ConfigMap)"
+  "$kubectl" --kubeconfig "$dir/$m.kubeconfig" get appliedworks | sed 's/^/  /'
+  "$kubectl" --kubeconfig "$dir/$m.kubeconfig" -n test-app get deploy,svc | sed 's/^/  /'
+done
 
 step "the fleet keeps running; use it with kubectl:"
 for c in hub $(seq -f 'member-%g' 1 "$members"); do echo "  kubectl --kubeconfig $dir/$c.kubeconfig get ns"; done

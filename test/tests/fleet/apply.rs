@@ -518,3 +518,101 @@ async fn a_crd_and_a_custom_resource_of_it_in_one_placement_both_land() {
         .collect();
     assert_eq!(per_cluster, BTreeMap::from([("member-1".into(), 0), ("member-2".into(), 0)]));
 }
+
+#[tokio::test]
+async fn server_side_apply_honours_force_and_two_placements_never_share_an_object() {
+    let hub = hub().await;
+    let [m1, _] = members().await;
+    // Someone else manages a field member-1's copy also sets.
+    let ns = "it-ssa";
+    create_namespace(&m1, ns).await;
+    let theirs = Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": ns}, "data": {"color": "red"}}));
+    let cms = Api::<ConfigMap>::namespaced(m1.clone(), ns);
+    cms.patch("settings", &PatchParams::apply("someone-else"), &theirs).await.unwrap();
+    create_namespace(&hub, ns).await;
+    config_map(&hub, ns, "settings", json!({"color": "blue"})).await;
+    let strategy =
+        |force: bool| json!({"applyStrategy": {"type": "ServerSideApply", "serverSideApplyConfig": {"force": force}}});
+    let mut c = placement(ns, namespace_selector(ns), strategy(false));
+    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    create_crp(&hub, &c).await;
+
+    // Without force: the API server's conflict, reported; the object unchanged.
+    let m = wait_manifest(&hub, ns, "member-1", "ConfigMap", "settings", |m| {
+        has(m, p::APPLIED, "False", p::REASON_MANIFEST_APPLY_FAILED)
+    })
+    .await;
+    let message = &conditions::find(&m.conditions, p::APPLIED).unwrap().message;
+    assert!(message.contains("conflict") && message.contains("someone-else"), "{message}");
+    assert_eq!(cms.get("settings").await.unwrap().data.unwrap()["color"], "red");
+
+    // With force: applied, and the field is fleet's now.
+    let patch = json!({"spec": {"strategy": strategy(true)}});
+    Api::<ClusterResourcePlacement>::all(hub.clone())
+        .patch(ns, &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .unwrap();
+    wait_on(std::slice::from_ref(&m1), ns, "settings", "the forced apply", |c: &ConfigMap| {
+        c.data.as_ref().and_then(|d| d.get("color")).map(String::as_str) == Some("blue")
+    })
+    .await;
+
+    // A second placement of the same namespace: its copy is refused, the first keeps it.
+    let mut second = placement("it-ssa-second", namespace_selector(ns), json!({}));
+    second.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    create_crp(&hub, &second).await;
+    wait_manifest(&hub, "it-ssa-second", "member-1", "Namespace", ns, |m| {
+        has(m, p::APPLIED, "False", p::REASON_APPLY_CONFLICT_BETWEEN_PLACEMENTS)
+    })
+    .await;
+    let owners: Vec<String> = Api::<k8s_openapi::api::core::v1::Namespace>::all(m1.clone())
+        .get(ns)
+        .await
+        .unwrap()
+        .metadata
+        .owner_references
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.kind == "AppliedWork")
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(owners, [format!("{ns}-work")]);
+}
+
+#[tokio::test]
+async fn a_pass_writes_only_what_departs_from_the_manifest() {
+    let hub = hub().await;
+    let [m1, _] = members().await;
+    let ns = "it-quiet";
+    create_namespace(&hub, ns).await;
+    config_map(&hub, ns, "settings", json!({"color": "blue"})).await;
+    config_map(&hub, ns, "other", json!({"k": "v"})).await;
+    let mut c = placement(ns, namespace_selector(ns), json!({}));
+    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    create_crp(&hub, &c).await;
+    wait_condition(&hub, ns, p::CRP_AVAILABLE, "True").await;
+    let work = || async { works(&hub, ns).await.remove("member-1").unwrap().remove(0) };
+    let settled = wait::until("the Work's status for its generation", TIMEOUT, || async {
+        let w = work().await;
+        let conds = w.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+        let ok = conditions::find(conds, p::AVAILABLE).is_some_and(|c| c.observed_generation == w.metadata.generation);
+        Ok(ok.then_some(w))
+    })
+    .await
+    .unwrap();
+
+    // A label the manifest does not set, then a placed object deleted by hand:
+    // the pass that puts `other` back also saw the label, and left it alone.
+    let cms = Api::<ConfigMap>::namespaced(m1.clone(), ns);
+    let labelled = cms
+        .patch("settings", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"team": "x"}}})))
+        .await
+        .unwrap();
+    cms.delete("other", &DeleteParams::default()).await.unwrap();
+    wait::until("the deleted object put back", TIMEOUT, || async { Ok(cms.get_opt("other").await?) }).await.unwrap();
+    let after = cms.get("settings").await.unwrap();
+    assert_eq!(after.metadata.resource_version, labelled.metadata.resource_version, "nothing written to settings");
+    assert_eq!(after.labels().get("team").map(String::as_str), Some("x"), "others' fields stay");
+    assert_eq!(work().await.metadata.resource_version, settled.metadata.resource_version, "no status written");
+}

@@ -116,11 +116,15 @@ pub fn start_member_agent(
     member_kubeconfig: &Path,
     dir: &Path,
 ) -> anyhow::Result<RunningAgent> {
+    spawn_member_agent(hub, member, member_kubeconfig, dir, identity(hub, member, dir)?)
+}
+
+/// Issues `member`'s hub identity: the agent flags naming its certificate and key.
+fn identity(hub: &Hub, member: &str, dir: &Path) -> anyhow::Result<Vec<String>> {
     let identity = dir.join(format!("{member}-agent.kubeconfig"));
     ControlPlane::issue_kubeconfig_at(&hub.admin_kubeconfig, member, &[], &identity)?;
     let (cert, key) = (identity.with_extension("crt"), identity.with_extension("key"));
-    let credentials = vec![format!("--identity-cert={}", cert.display()), format!("--identity-key={}", key.display())];
-    spawn_member_agent(hub, member, member_kubeconfig, dir, credentials)
+    Ok(vec![format!("--identity-cert={}", cert.display()), format!("--identity-key={}", key.display())])
 }
 
 /// Like [`start_member_agent`], for a second fleet member on an API server
@@ -133,14 +137,8 @@ pub fn start_virtual_member_agent(
     member_kubeconfig: &Path,
     dir: &Path,
 ) -> anyhow::Result<RunningAgent> {
-    let identity = dir.join(format!("{member}-agent.kubeconfig"));
-    ControlPlane::issue_kubeconfig_at(&hub.admin_kubeconfig, member, &[], &identity)?;
-    let (cert, key) = (identity.with_extension("crt"), identity.with_extension("key"));
-    let args = vec![
-        format!("--identity-cert={}", cert.display()),
-        format!("--identity-key={}", key.display()),
-        "--work-applier=false".to_string(),
-    ];
+    let mut args = identity(hub, member, dir)?;
+    args.push("--work-applier=false".to_string());
     spawn_member_agent(hub, member, member_kubeconfig, dir, args)
 }
 

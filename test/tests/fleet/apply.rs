@@ -41,10 +41,15 @@ async fn members() -> [Client; 2] {
 
 /// A CRP placing `selectors` on member-1 and member-2 with `strategy`.
 fn placement(name: &str, selectors: Value, strategy: Value) -> ClusterResourcePlacement {
+    placement_on(&["member-1", "member-2"], name, selectors, strategy)
+}
+
+/// A CRP placing `selectors` on `clusters` with `strategy`.
+fn placement_on(clusters: &[&str], name: &str, selectors: Value, strategy: Value) -> ClusterResourcePlacement {
     crp(
         name,
         json!({"resourceSelectors": selectors,
-               "policy": {"placementType": "PickFixed", "clusterNames": ["member-1", "member-2"]},
+               "policy": {"placementType": "PickFixed", "clusterNames": clusters},
                "strategy": strategy}),
     )
 }
@@ -262,8 +267,12 @@ async fn if_no_diff_takes_over_a_running_deployment_without_restarting_its_pods(
     create_namespace(&hub, ns).await;
     create(&hub, ns, &deployment(ns, "web", "nginx:1.27")).await;
     create(&hub, ns, &deployment(ns, "other", "nginx:1.28")).await;
-    let mut c = placement(ns, namespace_selector(ns), json!({"applyStrategy": {"whenToTakeOver": "IfNoDiff"}}));
-    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    let c = placement_on(
+        &["member-1"],
+        ns,
+        namespace_selector(ns),
+        json!({"applyStrategy": {"whenToTakeOver": "IfNoDiff"}}),
+    );
     create_crp(&hub, &c).await;
 
     wait_on(std::slice::from_ref(&m1), ns, "web", "web taken over", |d: &Deployment| owned_by_fleet(&d.metadata)).await;
@@ -364,8 +373,7 @@ async fn report_diff_reports_differences_and_changes_nothing() {
     create_namespace(&hub, ns).await;
     config_map(&hub, ns, "settings", json!({"color": "blue"})).await;
     config_map(&hub, ns, "only-on-hub", json!({"k": "v"})).await;
-    let mut c = placement(ns, namespace_selector(ns), json!({"applyStrategy": {"type": "ReportDiff"}}));
-    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    let c = placement_on(&["member-1"], ns, namespace_selector(ns), json!({"applyStrategy": {"type": "ReportDiff"}}));
     create_crp(&hub, &c).await;
 
     let m = wait_manifest(&hub, ns, "member-1", "ConfigMap", "settings", |m| {
@@ -439,8 +447,7 @@ async fn a_manifest_the_member_rejects_is_reported_with_the_servers_message_whil
     create_namespace(&hub, ns).await;
     create(&hub, ns, &bad("rejected")).await;
     config_map(&hub, ns, "fine", json!({"k": "v"})).await;
-    let mut c = placement(ns, namespace_selector(ns), json!({}));
-    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    let c = placement_on(&["member-1"], ns, namespace_selector(ns), json!({}));
     create_crp(&hub, &c).await;
 
     let m = wait_manifest(&hub, ns, "member-1", "ConfigMap", "rejected", |m| {
@@ -534,8 +541,7 @@ async fn server_side_apply_honours_force_and_two_placements_never_share_an_objec
     config_map(&hub, ns, "settings", json!({"color": "blue"})).await;
     let strategy =
         |force: bool| json!({"applyStrategy": {"type": "ServerSideApply", "serverSideApplyConfig": {"force": force}}});
-    let mut c = placement(ns, namespace_selector(ns), strategy(false));
-    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    let c = placement_on(&["member-1"], ns, namespace_selector(ns), strategy(false));
     create_crp(&hub, &c).await;
 
     // Without force: the API server's conflict, reported; the object unchanged.
@@ -559,8 +565,7 @@ async fn server_side_apply_honours_force_and_two_placements_never_share_an_objec
     .await;
 
     // A second placement of the same namespace: its copy is refused, the first keeps it.
-    let mut second = placement("it-ssa-second", namespace_selector(ns), json!({}));
-    second.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    let second = placement_on(&["member-1"], "it-ssa-second", namespace_selector(ns), json!({}));
     create_crp(&hub, &second).await;
     wait_manifest(&hub, "it-ssa-second", "member-1", "Namespace", ns, |m| {
         has(m, p::APPLIED, "False", p::REASON_APPLY_CONFLICT_BETWEEN_PLACEMENTS)
@@ -588,8 +593,7 @@ async fn a_pass_writes_only_what_departs_from_the_manifest() {
     create_namespace(&hub, ns).await;
     config_map(&hub, ns, "settings", json!({"color": "blue"})).await;
     config_map(&hub, ns, "other", json!({"k": "v"})).await;
-    let mut c = placement(ns, namespace_selector(ns), json!({}));
-    c.spec.policy.as_mut().unwrap().cluster_names = vec!["member-1".into()];
+    let c = placement_on(&["member-1"], ns, namespace_selector(ns), json!({}));
     create_crp(&hub, &c).await;
     wait_condition(&hub, ns, p::CRP_AVAILABLE, "True").await;
     let work = || async { works(&hub, ns).await.remove("member-1").unwrap().remove(0) };

@@ -41,8 +41,8 @@ step "the seed tutorial's application and placement on the hub: namespace test-a
 for f in v1_namespace_test-app v1_service_nginx-service networking_v1alpha1_serviceexport v1_configmap_envelope-configmap placement_v1_clusterresourceplacement; do
   "$kubectl" --kubeconfig "$dir/hub.kubeconfig" apply -f "config/samples/$f.yaml" | sed 's/^/  /'
 done
-"$kubectl" --kubeconfig "$dir/hub.kubeconfig" wait crp/crp-availability --for=condition=ClusterResourcePlacementAvailable --timeout=120s | sed 's/^/  /'
-step "the hub agent scheduled it on every member and wrote the Works; each member agent applied them and reported them Available"
+"$kubectl" --kubeconfig "$dir/hub.kubeconfig" wait crp/crp-availability --for=condition=ClusterResourcePlacementApplied --timeout=120s | sed 's/^/  /'
+step "the hub agent scheduled it on every member and wrote the Works; each member agent applied them (the LoadBalancer Service stays unavailable until something gives it an address: the traffic module's issue)"
 "$kubectl" --kubeconfig "$dir/hub.kubeconfig" get crp,clusterresourcebinding | sed 's/^/  /'
 "$kubectl" --kubeconfig "$dir/hub.kubeconfig" get works -A -L kubernetes-fleet.io/envelope-work | sed 's/^/  /'
 for m in $(seq -f 'member-%g' 1 "$members"); do

@@ -148,6 +148,10 @@ impl ControlPlane {
                         kwok::NODE_ANNOTATION.1
                     ),
                     "--cidr=10.244.0.0/16".into(),
+                    // Node leases are the kubelet's heartbeat: without them the
+                    // node lifecycle controller marks the Nodes NotReady (and
+                    // their Pods unready) about 40 s after start.
+                    "--node-lease-duration-seconds=40".into(),
                     format!("--config={}", s(&stages)),
                 ],
             )?;

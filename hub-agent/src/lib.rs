@@ -4,6 +4,7 @@
 
 pub mod membership;
 pub mod metrics;
+pub mod overrides;
 pub mod placement;
 pub mod resources;
 pub mod scheduler;

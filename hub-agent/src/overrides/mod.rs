@@ -1,0 +1,4 @@
+//! ClusterResourceOverride and ResourceOverride: per-cluster variations of
+//! placed objects. `engine` decides what an object becomes on a cluster.
+
+pub mod engine;

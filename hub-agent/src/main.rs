@@ -5,9 +5,10 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
-use hub_agent::{membership, metrics, placement};
+use hub_agent::{membership, metrics, overrides, placement};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -68,6 +69,8 @@ async fn main() -> anyhow::Result<()> {
     let membership = tokio::spawn(membership::run(hub.clone(), config, metrics.clone(), move || {
         let _ = membership_tx.send(());
     }));
+    tokio::spawn(overrides::controller::run::<ClusterResourceOverride>(hub.clone()));
+    tokio::spawn(overrides::controller::run::<ResourceOverride>(hub.clone()));
     let placement_tx = placement_ready.0;
     let placement = tokio::spawn(placement::controller::run(hub, placement_config, metrics, move || {
         let _ = placement_tx.send(());

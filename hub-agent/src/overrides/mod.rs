@@ -1,4 +1,6 @@
 //! ClusterResourceOverride and ResourceOverride: per-cluster variations of
 //! placed objects. `engine` decides what an object becomes on a cluster.
 
+pub mod controller;
 pub mod engine;
+pub mod snapshots;

@@ -4,5 +4,6 @@
 mod apply;
 mod foundation;
 mod membership;
+mod overrides;
 mod placement;
 mod support;

@@ -40,7 +40,7 @@ pub enum Outcome {
 }
 
 /// Whether a rule's cluster selector picks `cluster`.
-fn selects(selector: Option<&apis::placement::ClusterSelector>, cluster: &Cluster) -> Result<bool, String> {
+pub fn selects(selector: Option<&apis::placement::ClusterSelector>, cluster: &Cluster) -> Result<bool, String> {
     let Some(selector) = selector else { return Ok(false) };
     if selector.cluster_selector_terms.is_empty() {
         return Ok(true);

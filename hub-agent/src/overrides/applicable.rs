@@ -54,6 +54,13 @@ pub fn on_cluster(policy: &OverridePolicy, cluster: &Cluster) -> bool {
     policy.override_rules.iter().any(|rule| selects(rule.cluster_selector.as_ref(), cluster).unwrap_or(true))
 }
 
+/// The override snapshots a binding carries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lists {
+    pub cluster: Vec<String>,
+    pub namespaced: Vec<NamespacedName>,
+}
+
 /// A latest override snapshot: its name and its override's spec.
 pub struct Snapshot<'a, S> {
     pub name: &'a str,

@@ -4,4 +4,5 @@
 pub mod applicable;
 pub mod controller;
 pub mod engine;
+pub mod resolved;
 pub mod snapshots;

@@ -10,7 +10,7 @@ use kube::{
     Api, Client, ResourceExt,
     api::{DeleteParams, ListParams, Patch, PatchParams, PostParams},
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{TIMEOUT, create_namespace};
 
@@ -96,4 +96,203 @@ async fn each_override_version_is_a_snapshot_and_deleting_the_override_removes_t
     Api::<ResourceOverride>::namespaced(hub.clone(), ns).create(&PostParams::default(), &ro).await.unwrap();
     let ro_snaps = Api::<ResourceOverrideSnapshot>::namespaced(hub.clone(), ns);
     wait_snapshots(&ro_snaps, "it-ovr-snap-ro", |s| s == [self::s("it-ovr-snap-ro-0", true)]).await;
+}
+
+fn member_clients() -> impl std::future::Future<Output = [Client; 2]> {
+    async {
+        let f = fleet();
+        [f.members[0].client().await, f.members[1].client().await]
+    }
+}
+
+/// Waits until `check` holds for the object `name` in `ns` on `member`.
+async fn wait_member<K>(
+    member: &Client,
+    ns: &str,
+    name: &str,
+    what: &str,
+    check: impl Fn(Option<&K>) -> bool,
+) -> Option<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api = Api::<K>::namespaced(member.clone(), ns);
+    wait::until(what, TIMEOUT, || async {
+        let o = api.get_opt(name).await?;
+        Ok(check(o.as_ref()).then_some(o))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn overrides_vary_objects_per_cluster_keep_some_off_and_a_failure_leaves_that_cluster_as_it_was() {
+    use apis::conditions::{self, placement as p};
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
+
+    use crate::support::{create_crp, crp, get_crp, namespace_selector, wait_condition};
+
+    let hub = hub().await;
+    let [m1, m2] = member_clients().await;
+    let ns = "it-ovr";
+    create_namespace(&hub, ns).await;
+    let svc: Service = serde_json::from_value(
+        json!({"metadata": {"name": "nginx-service", "namespace": ns, "labels": {"app": "nginx"}},
+        "spec": {"selector": {"app": "nginx"}, "ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    Api::<Service>::namespaced(hub.clone(), ns).create(&PostParams::default(), &svc).await.unwrap();
+    // A ClusterResourceOverride of the namespace patches everything in it (as
+    // KubeFleet), so every object has labels for its patch to extend.
+    let cms = Api::<ConfigMap>::namespaced(hub.clone(), ns);
+    for (name, data) in
+        [("settings", json!({"v": "1"})), ("member-1-only", json!({"k": "v"})), ("fragile", json!({"v": "1"}))]
+    {
+        let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns,
+            "labels": {"app": "it-ovr"}}, "data": data}))
+        .unwrap();
+        cms.create(&PostParams::default(), &cm).await.unwrap();
+    }
+    let apply = |yaml: Value| async {
+        let mut a = fleet::apply::Applier::new(hub.clone());
+        let obj = serde_json::from_value(yaml).unwrap();
+        a.apply(&obj).await.map_err(|e| e.to_string())
+    };
+    let on = |c: &str| json!({"clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"cluster-name": c}}}]});
+    let everywhere = json!({"clusterSelectorTerms": []});
+    let ro = |name: &str, kind: &str, target: &str, rule: Value| {
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1", "kind": "ResourceOverride",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"resourceSelectors": [{"group": "", "kind": kind, "version": "v1", "name": target}],
+                     "policy": {"overrideRules": [rule]}}})
+    };
+    // The seed's DNS label on member-1 only (its v1alpha1 form, verbatim but for the namespace).
+    apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1alpha1", "kind": "ResourceOverride",
+        "metadata": {"name": "ro-nginx-service", "namespace": ns},
+        "spec": {"resourceSelectors": [{"group": "", "kind": "Service", "version": "v1", "name": "nginx-service"}],
+                 "policy": {"overrideRules": [{"clusterSelector": on("member-1"), "jsonPatchOverrides": [{"op": "add",
+                     "path": "/metadata/annotations",
+                     "value": {"service.beta.kubernetes.io/azure-dns-label-name": "fleet-test-member-1"}}]}]}}}))
+    .await
+    .unwrap();
+    apply(ro(
+        "ro-member-1-only",
+        "ConfigMap",
+        "member-1-only",
+        json!({"clusterSelector": on("member-2"), "overrideType": "Delete"}),
+    ))
+    .await
+    .unwrap();
+    // Each cluster's name on everything in the namespace; for settings the ResourceOverride wins.
+    apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1", "kind": "ClusterResourceOverride",
+        "metadata": {"name": "cro-it-ovr"},
+        "spec": {"clusterResourceSelectors": [{"group": "", "kind": "Namespace", "version": "v1", "name": ns}],
+                 "policy": {"overrideRules": [{"clusterSelector": everywhere, "jsonPatchOverrides": [
+                     {"op": "add", "path": "/metadata/labels/placed-on", "value": "${MEMBER-CLUSTER-NAME}"}]}]}}}))
+    .await
+    .unwrap();
+    let replace = json!({"clusterSelector": everywhere, "jsonPatchOverrides": [
+        {"op": "replace", "path": "/metadata/labels/placed-on", "value": "ro-${MEMBER-CLUSTER-NAME}"}]});
+    apply(ro("ro-settings", "ConfigMap", "settings", replace)).await.unwrap();
+    let placement = crp(
+        ns,
+        json!({"resourceSelectors": namespace_selector(ns),
+               "policy": {"placementType": "PickFixed", "clusterNames": ["member-1", "member-2"]}}),
+    );
+    create_crp(&hub, &placement).await;
+    let c = wait_condition(&hub, ns, p::CRP_OVERRIDDEN, "True").await;
+    assert_eq!(
+        conditions::find(&c.status.as_ref().unwrap().conditions, p::CRP_OVERRIDDEN).unwrap().reason,
+        p::REASON_OVERRIDDEN_SUCCEEDED
+    );
+    wait_condition(&hub, ns, p::CRP_APPLIED, "True").await;
+
+    let dns = "service.beta.kubernetes.io/azure-dns-label-name";
+    let s1: Service =
+        wait_member(&m1, ns, "nginx-service", "the Service on member-1", |s: Option<&Service>| s.is_some())
+            .await
+            .unwrap();
+    assert_eq!(s1.annotations().get(dns).map(String::as_str), Some("fleet-test-member-1"));
+    let s2: Service =
+        wait_member(&m2, ns, "nginx-service", "the Service on member-2", |s: Option<&Service>| s.is_some())
+            .await
+            .unwrap();
+    assert!(!s2.annotations().contains_key(dns), "member-2 has no DNS label: {:?}", s2.annotations());
+    for (m, name) in [(&m1, "member-1"), (&m2, "member-2")] {
+        let n = Api::<Namespace>::all(m.clone()).get(ns).await.unwrap();
+        assert_eq!(n.labels().get("placed-on").map(String::as_str), Some(name), "${{MEMBER-CLUSTER-NAME}} on {name}");
+        let settings: ConfigMap =
+            wait_member(m, ns, "settings", "settings", |c: Option<&ConfigMap>| c.is_some()).await.unwrap();
+        assert_eq!(settings.labels().get("placed-on"), Some(&format!("ro-{name}")), "the ResourceOverride wins");
+    }
+    wait_member(&m1, ns, "member-1-only", "member-1-only on member-1", |c: Option<&ConfigMap>| c.is_some()).await;
+    assert!(
+        Api::<ConfigMap>::namespaced(m2.clone(), ns).get_opt("member-1-only").await.unwrap().is_none(),
+        "Delete keeps it off member-2"
+    );
+    let c = get_crp(&hub, ns).await;
+    let per: Vec<(String, Vec<String>)> = c
+        .status
+        .unwrap()
+        .placement_statuses
+        .into_iter()
+        .map(|s| (s.cluster_name, s.applicable_resource_overrides.into_iter().map(|n| n.name).collect()))
+        .collect();
+    assert!(per.contains(&("member-1".into(), vec!["ro-nginx-service-0".into(), "ro-settings-0".into()])), "{per:?}");
+    assert!(per.contains(&("member-2".into(), vec!["ro-member-1-only-0".into(), "ro-settings-0".into()])), "{per:?}");
+
+    // A patch that fails on member-2 only (a path its copy lacks), with a hub edit:
+    // member-1 takes the edit, member-2 keeps its previous version and says why.
+    let broken = json!({"clusterSelector": on("member-2"), "jsonPatchOverrides": [
+        {"op": "replace", "path": "/data/missing", "value": "x"}]});
+    apply(ro("ro-broken", "ConfigMap", "fragile", broken)).await.unwrap();
+    Api::<ConfigMap>::namespaced(hub.clone(), ns)
+        .patch("fragile", &PatchParams::default(), &Patch::Merge(json!({"data": {"v": "2"}})))
+        .await
+        .unwrap();
+    wait_member(&m1, ns, "fragile", "member-1 takes the edit", |c: Option<&ConfigMap>| {
+        c.and_then(|c| c.data.as_ref()).and_then(|d| d.get("v")).map(String::as_str) == Some("2")
+    })
+    .await;
+    let failed = wait::until("member-2 Overridden=False", TIMEOUT, || async {
+        let c = get_crp(&hub, ns).await;
+        let st = c.status.unwrap_or_default().placement_statuses;
+        Ok(st
+            .into_iter()
+            .find(|s| s.cluster_name == "member-2")
+            .and_then(|s| conditions::find(&s.conditions, p::OVERRIDDEN).filter(|c| c.status == "False").cloned()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(failed.reason, p::REASON_OVERRIDDEN_FAILED);
+    assert!(
+        failed.message.contains("ConfigMap it-ovr/fragile") && failed.message.contains("ro-broken"),
+        "{}",
+        failed.message
+    );
+    let kept = Api::<ConfigMap>::namespaced(m2.clone(), ns).get("fragile").await.unwrap();
+    assert_eq!(kept.data.unwrap()["v"], "1", "member-2 stays at its last good version");
+    wait_condition(&hub, ns, p::CRP_OVERRIDDEN, "False").await;
+}
+
+#[tokio::test]
+async fn a_patch_outside_labels_annotations_and_spec_is_refused_with_the_path() {
+    let hub = hub().await;
+    let mut a = fleet::apply::Applier::new(hub.clone());
+    for (path, says) in [
+        ("/status/phase", "cannot override status fields: path /status/phase"),
+        ("/metadata/name", "cannot override metadata fields except annotations and labels: path /metadata/name"),
+        ("/kind", "cannot override typeMeta fields: path /kind"),
+    ] {
+        let ro = json!({"apiVersion": "placement.kubernetes-fleet.io/v1", "kind": "ResourceOverride",
+            "metadata": {"name": "ro-bad", "namespace": "default"},
+            "spec": {"resourceSelectors": [{"group": "", "kind": "ConfigMap", "version": "v1", "name": "c"}],
+                     "policy": {"overrideRules": [{"clusterSelector": {"clusterSelectorTerms": []}, "jsonPatchOverrides": [
+                         {"op": "add", "path": path, "value": "x"}]}]}}});
+        let err = a.apply(&serde_json::from_value(ro).unwrap()).await.expect_err(path).to_string();
+        assert!(err.contains(says), "{path}: {err}");
+    }
 }

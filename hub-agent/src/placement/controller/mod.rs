@@ -22,7 +22,11 @@ use std::{
     time::Duration,
 };
 
-use apis::{cluster::MemberCluster, labels, placement::Work};
+use apis::{
+    cluster::MemberCluster,
+    labels,
+    placement::{ClusterResourceOverrideSnapshot, ResourceOverrideSnapshot, Work},
+};
 use futures::{Stream, StreamExt, channel::mpsc};
 use kube::{
     Api, Client, Resource, ResourceExt,
@@ -74,6 +78,8 @@ pub struct Context<F: Family> {
     pub bindings: Store<F::Binding>,
     pub works: Store<Work>,
     pub clusters: Store<MemberCluster>,
+    /// Every override snapshot (the latest labelled so).
+    pub overrides: Overrides,
     pub expectations: Expectations,
     /// When each placement's status was last written (see `STATUS_INTERVAL`).
     pub status_written: std::sync::Mutex<HashMap<String, std::time::Instant>>,
@@ -126,21 +132,40 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
         .modify(crate::placement::works::desired::strip)
         .reflect(works_writer)
         .map(move |ev| forward(ev, &[work_tx_c.clone(), work_tx_n.clone()], "Work"));
-    let drivers = futures::stream::select(
+    // Every override snapshot (bindings name older ones while a rollout is
+    // under way). Overrides change rarely and may concern any placement: a
+    // change makes every placement look again.
+    let override_cfg = watcher::Config::default().labels(labels::OVERRIDE_TRACKING).any_semantic();
+    let (cro_snapshots, cro_writer) = reflector::store_shared(64);
+    let (ro_snapshots, ro_writer) = reflector::store_shared(64);
+    let override_events = [
+        (cro_writer.subscribe().expect("shared"), ro_writer.subscribe().expect("shared")),
+        (cro_writer.subscribe().expect("shared"), ro_writer.subscribe().expect("shared")),
+    ];
+    let drivers = futures::stream::select_all([
         works_stream.boxed(),
         drive(Api::<MemberCluster>::all(client.clone()), watcher::Config::default().any_semantic(), clusters_writer)
             .boxed(),
-    )
+        drive(Api::<ClusterResourceOverrideSnapshot>::all(client.clone()), override_cfg.clone(), cro_writer).boxed(),
+        drive(Api::<ResourceOverrideSnapshot>::all(client.clone()), override_cfg, ro_writer).boxed(),
+    ])
     .for_each(|_| async {});
     let drivers = tokio::spawn(drivers);
-    let _ = futures::join!(works.wait_until_ready(), clusters.wait_until_ready());
+    let _ = futures::join!(
+        works.wait_until_ready(),
+        clusters.wait_until_ready(),
+        cro_snapshots.wait_until_ready(),
+        ro_snapshots.wait_until_ready()
+    );
+    let overrides = Overrides { cluster: cro_snapshots, namespaced: ro_snapshots };
 
     let [ce_c, ce_n] = cluster_events;
     let (tx_c, rx_c) = mpsc::unbounded();
     let (tx_n, rx_n) = mpsc::unbounded();
-    let common = Common { client, config, metrics, cache: cache.clone(), works, clusters };
-    let (cluster_family, crp_store) = family::<Cluster>(&common, work_rx_c, ce_c, rx_c).await;
-    let (namespaced_family, rp_store) = family::<Namespaced>(&common, work_rx_n, ce_n, rx_n).await;
+    let common = Common { client, config, metrics, cache: cache.clone(), works, clusters, overrides };
+    let [oe_c, oe_n] = override_events;
+    let (cluster_family, crp_store) = family::<Cluster>(&common, work_rx_c, ce_c, oe_c, rx_c).await;
+    let (namespaced_family, rp_store) = family::<Namespaced>(&common, work_rx_n, ce_n, oe_n, rx_n).await;
     info!("placement controllers started");
     ready();
 
@@ -187,6 +212,14 @@ struct Common {
     cache: Arc<ResourceCache>,
     works: Store<Work>,
     clusters: Store<MemberCluster>,
+    overrides: Overrides,
+}
+
+/// The snapshots of every ClusterResourceOverride and ResourceOverride.
+#[derive(Clone)]
+pub struct Overrides {
+    pub cluster: Store<ClusterResourceOverrideSnapshot>,
+    pub namespaced: Store<ResourceOverrideSnapshot>,
 }
 
 /// The placement a child belongs to, from its `parent-CRP` label (and, for a
@@ -286,6 +319,7 @@ async fn family<F: Family>(
     common: &Common,
     work_events: mpsc::UnboundedReceiver<Work>,
     cluster_events: ReflectHandle<MemberCluster>,
+    override_events: (ReflectHandle<ClusterResourceOverrideSnapshot>, ReflectHandle<ResourceOverrideSnapshot>),
     object_triggers: mpsc::UnboundedReceiver<ObjectRef<F::Placement>>,
 ) -> (impl std::future::Future<Output = ()> + Send, Store<F::Placement>) {
     let client = common.client.clone();
@@ -311,6 +345,7 @@ async fn family<F: Family>(
         bindings,
         works: common.works.clone(),
         clusters: common.clusters.clone(),
+        overrides: common.overrides.clone(),
         expectations: Expectations::default(),
         status_written: Default::default(),
     });
@@ -337,6 +372,7 @@ async fn family<F: Family>(
         .reconcile_on(batched(b_events.filter_map(|b| futures::future::ready(parent::<F, _>(&b)))))
         .reconcile_on(batched(work_events.filter_map(|w| futures::future::ready(work_parent::<F>(&w)))))
         .reconcile_all_on(cluster_changes)
+        .reconcile_all_on(futures::stream::select(override_events.0.map(|_| ()), override_events.1.map(|_| ())))
         .reconcile_on(object_triggers)
         .shutdown_on_signal()
         .run(reconcile::reconcile::<F>, reconcile::error_policy::<F>, ctx)

@@ -99,6 +99,8 @@ pub struct Pass<'a, F: Family> {
     pub to_create: Vec<ClusterDecision>,
     /// The latest policy snapshot's name, for new bindings.
     pub policy_snapshot: String,
+    /// The override snapshots each cluster's binding should carry, by cluster.
+    pub override_lists: BTreeMap<String, crate::overrides::applicable::Lists>,
 }
 
 impl<'a, F: Family> Pass<'a, F> {
@@ -225,6 +227,7 @@ pub async fn reconcile<F: Family>(placement: Arc<F::Placement>, ctx: Arc<Context
         requeue: None,
         to_create: Vec::new(),
         policy_snapshot: String::new(),
+        override_lists: BTreeMap::new(),
     };
     pass.bindings = pass.children(&ctx.bindings).into_iter().map(|b| (*b).clone()).collect();
     pass.bindings.sort_by_key(|b| b.name_any());

@@ -2,14 +2,14 @@
 //! snapshot now (the pure `rollout::strategy::pass`), carried out, and each
 //! binding's RolloutStarted condition.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
 use apis::{
     conditions::{self, Status, placement as p},
     labels,
-    placement::{BindingState, PlacementType, RolloutStrategyType},
+    placement::{BindingState, PlacementType, ResourceBindingSpec, ResourceIdentifier, RolloutStrategyType},
 };
-use kube::{Resource, ResourceExt};
+use kube::{Resource, ResourceExt, runtime::reflector::ObjectRef};
 use serde_json::json;
 
 use super::{
@@ -18,17 +18,81 @@ use super::{
     snapshots::Group,
     sync,
 };
-use crate::placement::{
-    family::{Family, WithSpec, WithStatus},
-    rollout::{readiness::View, strategy},
+use crate::{
+    overrides::{
+        applicable::{self, Lists, Placement, Snapshot},
+        engine::Cluster as OverrideCluster,
+    },
+    placement::{
+        family::{Family, WithSpec, WithStatus},
+        rollout::{readiness::View, strategy},
+        selection::resolve,
+    },
 };
+
+/// Whether a binding carries exactly `lists` (none when unknown).
+fn carries(spec: &ResourceBindingSpec, lists: Option<&Lists>) -> bool {
+    let empty = Lists::default();
+    let lists = lists.unwrap_or(&empty);
+    spec.cluster_resource_override_snapshots == lists.cluster && spec.resource_override_snapshots == lists.namespaced
+}
 
 const STARTED: &str = "Detected the new changes on the resources and started the rollout process";
 const BLOCKED: &str = "The resources cannot be updated to the latest because of the rollout strategy";
 
+/// The override snapshots each cluster's binding should carry: the latest
+/// snapshots of the overrides that concern the group's resources there.
+fn override_lists<F: Family>(pass: &Pass<'_, F>, group: &Group, clusters: &[String]) -> BTreeMap<String, Lists> {
+    let selected: Vec<ResourceIdentifier> =
+        group.snapshots.iter().flat_map(|(_, r)| r).map(|m| resolve::identifier(&m.0)).collect();
+    let latest = |meta: &kube::api::ObjectMeta| {
+        meta.labels.as_ref().and_then(|l| l.get(labels::IS_LATEST_SNAPSHOT)).is_some_and(|v| v == "true")
+    };
+    let cro: Vec<_> = pass.ctx.overrides.cluster.state().into_iter().filter(|s| latest(s.meta())).collect();
+    let ro: Vec<_> = pass.ctx.overrides.namespaced.state().into_iter().filter(|s| latest(s.meta())).collect();
+    let cros: Vec<Snapshot<_>> = cro
+        .iter()
+        .map(|s| Snapshot {
+            name: s.meta().name.as_deref().unwrap_or_default(),
+            namespace: None,
+            spec: &s.spec.override_spec,
+        })
+        .collect();
+    let ros: Vec<Snapshot<_>> = ro
+        .iter()
+        .map(|s| Snapshot {
+            name: s.meta().name.as_deref().unwrap_or_default(),
+            namespace: s.meta().namespace.as_deref(),
+            spec: &s.spec.override_spec,
+        })
+        .collect();
+    let placement = Placement { name: &pass.name, namespace: pass.namespace.as_deref() };
+    let no_labels = BTreeMap::new();
+    clusters
+        .iter()
+        .map(|name| {
+            let mc = pass.ctx.clusters.get(&ObjectRef::new(name));
+            let labels = mc.as_ref().and_then(|m| m.metadata.labels.as_ref()).unwrap_or(&no_labels);
+            let cluster = OverrideCluster { name, labels };
+            let lists = Lists {
+                cluster: applicable::cluster_overrides(&cros, &placement, &selected, &cluster),
+                namespaced: applicable::resource_overrides(&ros, &placement, &selected, &cluster),
+            };
+            (name.clone(), lists)
+        })
+        .collect()
+}
+
 pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::PolicySnapshot) -> Result<(), Error> {
     let spec = pass.spec();
     let new = std::mem::take(&mut pass.to_create);
+    let clusters: Vec<String> = pass
+        .bindings
+        .iter()
+        .map(|b| b.spec().target_cluster.clone())
+        .chain(new.iter().map(|d| d.cluster_name.clone()))
+        .collect();
+    pass.override_lists = override_lists(pass, group, &clusters);
     if spec.strategy.type_ == RolloutStrategyType::External {
         // An external controller binds them.
         let scheduled: Vec<_> = new.into_iter().map(|d| (d, None)).collect();
@@ -70,7 +134,9 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
                 ready,
                 failed: view.failed(),
                 diff_reported: view.diff_reported(),
-                up_to_date: b.spec().state == BindingState::Bound && b.spec().resource_snapshot_name == group.master,
+                up_to_date: b.spec().state == BindingState::Bound
+                    && b.spec().resource_snapshot_name == group.master
+                    && carries(b.spec(), pass.override_lists.get(&b.spec().target_cluster)),
             }
         })
         .collect();
@@ -99,8 +165,6 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
     let max_surge = strategy::scaled(&config.max_surge, target).unwrap_or(0);
     let decided = strategy::pass(&views, target, max_unavailable, max_surge);
 
-    let bind = json!({"spec": {"state": "Bound", "resourceSnapshotName": group.master}});
-    let update = json!({"spec": {"resourceSnapshotName": group.master}});
     let stale_new: std::collections::BTreeSet<String> = new
         .iter()
         .filter(|d| decided.stale.contains(&scheduling::name_prefix(&pass.name, &d.cluster_name)))
@@ -116,8 +180,19 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
     scheduling::create(pass, &creates).await?;
     // Stand-in names end with '-'; real ones never do.
     let existing = |n: &&String| !n.ends_with('-');
-    let patches = (decided.bind.iter().filter(existing).map(|n| (n.clone(), bind.clone())))
-        .chain(decided.update.iter().map(|n| (n.clone(), update.clone())))
+    // What a binding moves to: the latest resources, with its cluster's overrides.
+    let target = |name: &str, bind: bool| {
+        let cluster = pass.bindings.iter().find(|b| b.name_any() == name).map(|b| b.spec().target_cluster.clone());
+        let lists = cluster.and_then(|c| pass.override_lists.get(&c).cloned()).unwrap_or_default();
+        let mut spec = json!({"resourceSnapshotName": group.master,
+            "clusterResourceOverrideSnapshots": lists.cluster, "resourceOverrideSnapshots": lists.namespaced});
+        if bind {
+            spec["state"] = json!("Bound");
+        }
+        json!({"spec": spec})
+    };
+    let patches = (decided.bind.iter().filter(existing).map(|n| (n.clone(), target(n, true))))
+        .chain(decided.update.iter().map(|n| (n.clone(), target(n, false))))
         .collect();
     patch_bindings(pass, patches, "rolling out a binding").await?;
     let works = if decided.delete.is_empty() { Default::default() } else { works_by_binding(pass) };

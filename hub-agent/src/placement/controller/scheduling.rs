@@ -146,11 +146,13 @@ pub async fn create<F: Family>(
             let mut meta = pass.child_meta(String::new(), BTreeMap::new());
             meta.name = None;
             meta.generate_name = Some(name_prefix(&pass.name, cluster));
+            // Bound at once: with its cluster's overrides.
+            let lists = bound.as_ref().and_then(|_| pass.override_lists.get(cluster).cloned()).unwrap_or_default();
             let spec = ResourceBindingSpec {
                 state: if bound.is_some() { BindingState::Bound } else { BindingState::Scheduled },
                 resource_snapshot_name: bound.clone().unwrap_or_default(),
-                resource_override_snapshots: vec![],
-                cluster_resource_override_snapshots: vec![],
+                resource_override_snapshots: lists.namespaced,
+                cluster_resource_override_snapshots: lists.cluster,
                 scheduling_policy_snapshot_name: policy_snapshot.clone(),
                 target_cluster: cluster.clone(),
                 cluster_decision: decision.clone(),

@@ -3,17 +3,24 @@
 //! when they differ; its Overridden, WorkSynchronized, Applied and Available
 //! conditions follow.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use apis::{
     conditions::{self, Status, placement as p},
     labels,
-    placement::{ApplyStrategyType, BindingState, Work},
+    placement::{
+        ApplyStrategyType, BindingState, ClusterResourceOverrideSnapshot, ResourceBindingSpec,
+        ResourceOverrideSnapshot, Work,
+    },
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{
     Api, Resource, ResourceExt,
     api::{Patch, PatchParams, PostParams},
+    runtime::reflector::ObjectRef,
 };
 use tracing::{debug, info};
 
@@ -22,9 +29,15 @@ use super::{
     reconcile::{Error, Pass, all, delete_object, kind_of, works_by_binding},
     snapshots::{Group, stored_group},
 };
-use crate::placement::{
-    family::{Family, Object, WithSpec, WithStatus},
-    works::{desired, status},
+use crate::{
+    overrides::{
+        engine::Cluster as OverrideCluster,
+        resolved::{self, Resolved},
+    },
+    placement::{
+        family::{Family, Object, WithSpec, WithStatus},
+        works::{desired, status},
+    },
 };
 
 /// One binding's Works: what to write and delete, decided before any write.
@@ -38,6 +51,8 @@ struct Planned {
     invalid: Option<String>,
     /// The binding's apply strategy is ReportDiff.
     report_diff: bool,
+    /// Overriding failed: the binding's status stops at Overridden.
+    override_failed: bool,
 }
 
 enum Op {
@@ -86,13 +101,6 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             let old = b.status().map(|s| s.conditions.as_slice()).unwrap_or_default();
             conditions::find(old, p::ROLLOUT_STARTED).cloned().into_iter().collect()
         });
-        conds.push(conditions::new(
-            p::OVERRIDDEN,
-            Status::True,
-            p::REASON_NO_OVERRIDE_SPECIFIED,
-            "No override rules are configured for the selected resources",
-            generation,
-        ));
         let stored;
         let group = if spec.resource_snapshot_name == latest.master {
             Some(latest)
@@ -104,12 +112,58 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         let from_bound_snapshot = |w: &Arc<Work>| {
             w.annotations().get(labels::PARENT_RESOURCE_SNAPSHOT_NAME) == Some(&spec.resource_snapshot_name)
         };
-        let wanted = match group {
+        // The binding's overrides applied for its cluster; a failure keeps its Works as they are.
+        let (cro_snapshots, ro_snapshots) = (pass.ctx.overrides.cluster.state(), pass.ctx.overrides.namespaced.state());
+        let no_labels = BTreeMap::new();
+        let member = pass.ctx.clusters.get(&ObjectRef::new(&spec.target_cluster));
+        let cluster = OverrideCluster {
+            name: &spec.target_cluster,
+            labels: member.as_ref().and_then(|m| m.metadata.labels.as_ref()).unwrap_or(&no_labels),
+        };
+        let overridden = group.map(|g| {
+            let resolved = resolve_overrides(spec, &cro_snapshots, &ro_snapshots)?;
+            g.snapshots
+                .iter()
+                .map(|(sub, r)| resolved::apply(r, &resolved, &cluster).map(|v| (*sub, v)))
+                .collect::<Result<Vec<_>, String>>()
+        });
+        let no_overrides =
+            spec.cluster_resource_override_snapshots.is_empty() && spec.resource_override_snapshots.is_empty();
+        let override_failed = match &overridden {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
+        };
+        conds.push(match &override_failed {
+            Some(e) => conditions::new(
+                p::OVERRIDDEN,
+                Status::False,
+                p::REASON_OVERRIDDEN_FAILED,
+                format!("Failed to apply the override rules on the resources: {e}"),
+                generation,
+            ),
+            None if no_overrides => conditions::new(
+                p::OVERRIDDEN,
+                Status::True,
+                p::REASON_NO_OVERRIDE_SPECIFIED,
+                "No override rules are configured for the selected resources",
+                generation,
+            ),
+            None => conditions::new(
+                p::OVERRIDDEN,
+                Status::True,
+                p::REASON_OVERRIDDEN_SUCCEEDED,
+                "Successfully applied the override rules on the resources",
+                generation,
+            ),
+        });
+        let wanted = match (group, overridden) {
             // The bound snapshot was pruned (a short history) but its Works are
             // in place: they stay as they are until the rollout moves the binding.
-            None if !have.is_empty() && have.iter().all(from_bound_snapshot) => Ok(None),
-            None => Err(format!("resource snapshot {} is not found", spec.resource_snapshot_name)),
-            Some(group) => desired::desired(&desired::Source {
+            (None, _) if !have.is_empty() && have.iter().all(from_bound_snapshot) => Ok(None),
+            (None, _) => Err(format!("resource snapshot {} is not found", spec.resource_snapshot_name)),
+            // Overriding failed: nothing half-applied, the Works stay at their last good version.
+            (Some(_), Some(Err(_))) => Ok(None),
+            (Some(group), Some(Ok(snapshots))) => desired::desired(&desired::Source {
                 placement: &pass.name,
                 placement_namespace: pass.namespace.as_deref(),
                 binding: &name,
@@ -117,8 +171,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                 cluster: &spec.target_cluster,
                 master: &group.master,
                 index: &group.index,
-                snapshots: group
-                    .snapshots
+                snapshots: snapshots
                     .iter()
                     .map(|(sub, r)| desired::Snapshot { subindex: *sub, resources: r })
                     .collect(),
@@ -128,6 +181,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                 cluster_resource_override_hash: desired::list_hash(&spec.cluster_resource_override_snapshots),
             })
             .map(Some),
+            (Some(_), None) => unreachable!("overridden is computed for every group"),
         };
         let i = planned.len();
         let report_diff = spec.apply_strategy.as_ref().is_some_and(|a| a.type_ == ApplyStrategyType::ReportDiff);
@@ -138,6 +192,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             current: vec![],
             invalid: None,
             report_diff,
+            override_failed: override_failed.is_some(),
         };
         match wanted {
             Err(message) => plan.invalid = Some(message),
@@ -226,6 +281,10 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
 
     for (i, mut plan) in planned.into_iter().enumerate() {
         let g = plan.generation;
+        if plan.override_failed {
+            pass.binding_conditions.insert(plan.binding, plan.conditions);
+            continue;
+        }
         match plan.invalid.or(failed[i].take()) {
             Some(message) => plan.conditions.push(conditions::new(
                 p::WORK_SYNCHRONIZED,
@@ -255,6 +314,32 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         pass.binding_conditions.insert(plan.binding, plan.conditions);
     }
     Ok(())
+}
+
+/// The override snapshots `spec` names, found among the stored ones.
+fn resolve_overrides<'a>(
+    spec: &'a ResourceBindingSpec,
+    cluster: &'a [Arc<ClusterResourceOverrideSnapshot>],
+    namespaced: &'a [Arc<ResourceOverrideSnapshot>],
+) -> Result<Vec<Resolved<'a>>, String> {
+    let mut out = Vec::new();
+    for name in &spec.cluster_resource_override_snapshots {
+        let s = cluster
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(name))
+            .ok_or_else(|| format!("cluster resource override snapshot {name} is not found"))?;
+        out.push(Resolved::Cluster { name, spec: &s.spec.override_spec });
+    }
+    for n in &spec.resource_override_snapshots {
+        let s = namespaced
+            .iter()
+            .find(|s| {
+                s.metadata.name.as_deref() == Some(&n.name) && s.metadata.namespace.as_deref() == Some(&n.namespace)
+            })
+            .ok_or_else(|| format!("resource override snapshot {}/{} is not found", n.namespace, n.name))?;
+        out.push(Resolved::Namespaced { namespace: &n.namespace, name: &n.name, spec: &s.spec.override_spec });
+    }
+    Ok(out)
 }
 
 /// Deletes a binding and its Works. Each Work carries the delete-propagation

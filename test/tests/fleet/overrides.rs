@@ -98,11 +98,9 @@ async fn each_override_version_is_a_snapshot_and_deleting_the_override_removes_t
     wait_snapshots(&ro_snaps, "it-ovr-snap-ro", |s| s == [self::s("it-ovr-snap-ro-0", true)]).await;
 }
 
-fn member_clients() -> impl std::future::Future<Output = [Client; 2]> {
-    async {
-        let f = fleet();
-        [f.members[0].client().await, f.members[1].client().await]
-    }
+async fn member_clients() -> [Client; 2] {
+    let f = fleet();
+    [f.members[0].client().await, f.members[1].client().await]
 }
 
 /// Waits until `check` holds for the object `name` in `ns` on `member`.

@@ -8,3 +8,4 @@ pub mod overrides;
 pub mod placement;
 pub mod resources;
 pub mod scheduler;
+pub mod webhook;

@@ -8,7 +8,7 @@ use std::{path::PathBuf, time::Duration};
 use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
-use hub_agent::{membership, metrics, overrides, placement};
+use hub_agent::{membership, metrics, overrides, placement, webhook};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -28,6 +28,8 @@ struct Args {
     /// A member that has not been healthy for this long gets no new placements.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
     unhealthy_timeout: Duration,
+    #[command(flatten)]
+    webhook: webhook::WebhookArgs,
     #[command(flatten)]
     admin: AdminArgs,
 }
@@ -57,14 +59,19 @@ async fn main() -> anyhow::Result<()> {
         },
     };
     let placement_config = placement::controller::Config { eligibility: config.eligibility };
-    // Ready once both controllers have loaded their caches.
+    // Ready once both controllers have loaded their caches and the webhook (if any) listens.
     let (membership_ready, placement_ready) = (tokio::sync::oneshot::channel(), tokio::sync::oneshot::channel());
+    let webhook_ready = tokio::sync::oneshot::channel();
     let ready = readiness.clone();
     tokio::spawn(async move {
-        if membership_ready.1.await.is_ok() && placement_ready.1.await.is_ok() {
+        if membership_ready.1.await.is_ok() && placement_ready.1.await.is_ok() && webhook_ready.1.await.is_ok() {
             ready.set(true);
         }
     });
+    let webhook_tx = webhook_ready.0;
+    let webhook = tokio::spawn(webhook::serve(args.webhook, hub.clone(), move || {
+        let _ = webhook_tx.send(());
+    }));
     let membership_tx = membership_ready.0;
     let membership = tokio::spawn(membership::run(hub.clone(), config, metrics.clone(), move || {
         let _ = membership_tx.send(());
@@ -79,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::select! {
         r = admin => r??,
         r = placement => r??,
+        r = webhook => r??,
     }
     readiness.set(false);
     membership.abort();

@@ -89,23 +89,61 @@ roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: flotill
 subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: User, name: {HUB_AGENT_USER}}}]
 "
     );
-    let mut applier = Applier::new(admin_client);
+    let mut applier = Applier::new(admin_client.clone());
     applier.apply_yaml(&role).await.context("granting the hub agent its ClusterRole")?;
     applier.apply_yaml(&binding).await?;
 
     let kubeconfig = dir.join("hub-agent.kubeconfig");
     ControlPlane::issue_kubeconfig_at(&hub.admin_kubeconfig, HUB_AGENT_USER, &[], &kubeconfig)?;
     let admin = admin_address();
+    let webhook = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let (cert, key) = webhook_certificate(hub, dir)?;
     let args = vec![
         format!("--kubeconfig={}", kubeconfig.display()),
         format!("--admin-address={admin}"),
         format!("--force-delete-wait-time={}", humantime::format_duration(opts.force_delete_wait)),
         format!("--heartbeat-timeout={}", humantime::format_duration(opts.heartbeat_timeout)),
         format!("--unhealthy-timeout={}", humantime::format_duration(opts.heartbeat_timeout)),
+        format!("--webhook-address={webhook}"),
+        format!("--webhook-cert={}", cert.display()),
+        format!("--webhook-key={}", key.display()),
     ];
     let process =
         Process::spawn("hub-agent", &assets::workspace_binary("hub-agent")?, &args, &dir.join("hub-agent.log"))?;
+    register_webhook(&admin_client, hub, webhook).await?;
     Ok(RunningAgent { process, admin })
+}
+
+/// A serving certificate for the hub agent's webhook on loopback, from the hub's CA.
+fn webhook_certificate(hub: &Hub, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let ca = crate::pki::CertificateAuthority::load(&hub.ca, &hub.ca.with_file_name("ca.key"))?;
+    let pair = ca.serving("flotilla-hub-agent-webhook")?;
+    let (cert, key) = (dir.join("hub-agent-webhook.crt"), dir.join("hub-agent-webhook.key"));
+    std::fs::write(&cert, &pair.cert_pem)?;
+    std::fs::write(&key, &pair.key_pem)?;
+    Ok((cert, key))
+}
+
+/// Registers the hub agent's override webhook with the hub's API server, by URL.
+async fn register_webhook(client: &Client, hub: &Hub, at: SocketAddr) -> anyhow::Result<()> {
+    use k8s_openapi::{ByteString, api::admissionregistration::v1::ValidatingWebhookConfiguration};
+    let ca = std::fs::read(&hub.ca)?;
+    let mut config: ValidatingWebhookConfiguration = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "flotilla-hub-agent"},
+        "webhooks": [{
+            "name": "overrides.placement.kubernetes-fleet.io",
+            "clientConfig": {"url": format!("https://{at}{}", "/validate-override")},
+            "rules": [{"apiGroups": ["placement.kubernetes-fleet.io"], "apiVersions": ["*"],
+                       "operations": ["CREATE", "UPDATE"],
+                       "resources": ["clusterresourceoverrides", "resourceoverrides"]}],
+            "failurePolicy": "Fail", "sideEffects": "None", "admissionReviewVersions": ["v1"], "timeoutSeconds": 5
+        }]
+    }))?;
+    config.webhooks.as_mut().expect("set above")[0].client_config.ca_bundle = Some(ByteString(ca));
+    let api: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
+    let pp = PatchParams::apply(FIELD_MANAGER).force();
+    api.patch("flotilla-hub-agent", &pp, &Patch::Apply(&config)).await.context("registering the webhook")?;
+    Ok(())
 }
 
 /// Issues `member`'s hub identity (a client certificate, CN = the member's

@@ -294,3 +294,42 @@ async fn a_patch_outside_labels_annotations_and_spec_is_refused_with_the_path() 
         assert!(err.contains(says), "{path}: {err}");
     }
 }
+
+#[tokio::test]
+async fn the_webhook_refuses_what_the_schema_cannot_see() {
+    let hub = hub().await;
+    let ns = "it-ovr-hook";
+    create_namespace(&hub, ns).await;
+    let mut a = fleet::apply::Applier::new(hub.clone());
+    let ro = |name: &str, target: &str, op: Value| {
+        serde_json::from_value(json!({"apiVersion": "placement.kubernetes-fleet.io/v1", "kind": "ResourceOverride",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"resourceSelectors": [{"group": "", "kind": "Service", "version": "v1", "name": target}],
+                     "policy": {"overrideRules": [{"clusterSelector": {"clusterSelectorTerms": []}, "jsonPatchOverrides": [op]}]}}}))
+        .unwrap()
+    };
+    let refused = [
+        (
+            ro("ro-remove", "a", json!({"op": "remove", "path": "/spec/type", "value": "x"})),
+            "remove operation cannot have value: path /spec/type",
+        ),
+        (
+            ro("ro-variable", "a", json!({"op": "add", "path": "/metadata/labels/x", "value": "${CLUSTER-NAME}"})),
+            "invalid variable ${CLUSTER-NAME}",
+        ),
+    ];
+    for (obj, says) in &refused {
+        let err = a.apply(obj).await.expect_err(says).to_string();
+        assert!(err.contains(says), "{err}");
+    }
+    // One ResourceOverride per resource.
+    let first =
+        ro("ro-first", "web", json!({"op": "add", "path": "/metadata/labels/x", "value": "${MEMBER-CLUSTER-NAME}"}));
+    a.apply(&first).await.unwrap();
+    let second = ro("ro-second", "web", json!({"op": "add", "path": "/metadata/labels/y", "value": "1"}));
+    let err = a.apply(&second).await.expect_err("a second override of web").to_string();
+    assert!(err.contains("Service web is already selected by ResourceOverride ro-first"), "{err}");
+    // Updating the first is fine: it does not conflict with itself.
+    let again = ro("ro-first", "web", json!({"op": "add", "path": "/metadata/labels/x", "value": "2"}));
+    a.apply(&again).await.unwrap();
+}

@@ -197,8 +197,11 @@ async fn overrides_vary_objects_per_cluster_keep_some_off_and_a_failure_leaves_t
     apply(ro("ro-settings", "ConfigMap", "settings", replace)).await.unwrap();
     let placement = crp(
         ns,
+        // A ServiceExport's availability cannot be tracked: the rollout waits
+        // unavailablePeriodSeconds (60 s by default) per step; keep it short.
         json!({"resourceSelectors": namespace_selector(ns),
-               "policy": {"placementType": "PickFixed", "clusterNames": ["member-1", "member-2"]}}),
+               "policy": {"placementType": "PickFixed", "clusterNames": ["member-1", "member-2"]},
+               "strategy": {"rollingUpdate": {"unavailablePeriodSeconds": 2}}}),
     );
     create_crp(&hub, &placement).await;
     let c = wait_condition(&hub, ns, p::CRP_OVERRIDDEN, "True").await;
@@ -241,6 +244,45 @@ async fn overrides_vary_objects_per_cluster_keep_some_off_and_a_failure_leaves_t
         .collect();
     assert!(per.contains(&("member-1".into(), vec!["ro-nginx-service-0".into(), "ro-settings-0".into()])), "{per:?}");
     assert!(per.contains(&("member-2".into(), vec!["ro-member-1-only-0".into(), "ro-settings-0".into()])), "{per:?}");
+
+    // The seed's next steps: ro-nginx-service-export keeps the ServiceExport off
+    // member-2, and ro-nginx-service gains a Delete rule for member-2.
+    let exports = kube::core::ApiResource::from_gvk_with_plural(
+        &kube::core::GroupVersionKind::gvk("networking.fleet.azure.com", "v1alpha1", "ServiceExport"),
+        "serviceexports",
+    );
+    apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1alpha1", "kind": "ResourceOverride",
+        "metadata": {"name": "ro-nginx-service-export", "namespace": ns},
+        "spec": {"resourceSelectors": [{"group": "networking.fleet.azure.com", "kind": "ServiceExport", "version": "v1alpha1", "name": "nginx-service"}],
+                 "policy": {"overrideRules": [{"clusterSelector": on("member-2"), "overrideType": "Delete"}]}}}))
+    .await
+    .unwrap();
+    apply(json!({"apiVersion": "networking.fleet.azure.com/v1alpha1", "kind": "ServiceExport",
+        "metadata": {"name": "nginx-service", "namespace": ns, "labels": {"app": "nginx"}}}))
+    .await
+    .unwrap();
+    apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1alpha1", "kind": "ResourceOverride",
+        "metadata": {"name": "ro-nginx-service", "namespace": ns},
+        "spec": {"resourceSelectors": [{"group": "", "kind": "Service", "version": "v1", "name": "nginx-service"}],
+                 "policy": {"overrideRules": [
+                     {"clusterSelector": on("member-1"), "jsonPatchOverrides": [{"op": "add", "path": "/metadata/annotations",
+                         "value": {"service.beta.kubernetes.io/azure-dns-label-name": "fleet-test-member-1"}}]},
+                     {"clusterSelector": on("member-2"), "overrideType": "Delete"}]}}}))
+    .await
+    .unwrap();
+    wait_member(&m2, ns, "nginx-service", "nginx-service gone from member-2", |s: Option<&Service>| s.is_none()).await;
+    let export_on = |m: &Client| Api::<kube::api::DynamicObject>::namespaced_with(m.clone(), ns, &exports);
+    let e1 = export_on(&m1);
+    wait::until("the ServiceExport on member-1", TIMEOUT, || async { Ok(e1.get_opt("nginx-service").await?) })
+        .await
+        .unwrap();
+    assert!(export_on(&m2).get_opt("nginx-service").await.unwrap().is_none(), "the ServiceExport is kept off member-2");
+    let s1 = Api::<Service>::namespaced(m1.clone(), ns).get("nginx-service").await.unwrap();
+    assert_eq!(
+        s1.annotations().get(dns).map(String::as_str),
+        Some("fleet-test-member-1"),
+        "member-1 keeps its Service"
+    );
 
     // A patch that fails on member-2 only (a path its copy lacks), with a hub edit:
     // member-1 takes the edit, member-2 keeps its previous version and says why.

@@ -54,6 +54,14 @@ fn tls(cert: &PathBuf, key: &PathBuf) -> anyhow::Result<tokio_rustls::TlsAccepto
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The overrides in `all` other than `name` (an update does not conflict with itself).
+fn others<'a, K: ResourceExt, S>(all: &'a [K], name: &str, spec: impl Fn(&'a K) -> &'a S) -> Vec<Other<'a, S>> {
+    all.iter()
+        .filter(|o| o.meta().name.as_deref() != Some(name))
+        .map(|o| Other { name: o.meta().name.as_deref().unwrap_or_default(), spec: spec(o) })
+        .collect()
+}
+
 /// Why `request` must be refused, if it must. The other overrides are
 /// listed from the API server, not a cache: one written a moment ago counts.
 async fn refusals(request: &AdmissionRequest<DynamicObject>, client: &Client) -> Result<Vec<String>, String> {
@@ -65,14 +73,8 @@ async fn refusals(request: &AdmissionRequest<DynamicObject>, client: &Client) ->
         "ClusterResourceOverride" => {
             let spec: ClusterResourceOverrideSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
             let all = Api::<ClusterResourceOverride>::all(client.clone()).list(&lp).await.map_err(|e| e.to_string())?;
-            let others: Vec<Other<_>> = all
-                .items
-                .iter()
-                .filter(|o| o.name_any() != name)
-                .map(|o| Other { name: o.metadata.name.as_deref().unwrap_or_default(), spec: &o.spec })
-                .collect();
             let mut out = admission::policy_errors(&spec.policy);
-            out.extend(admission::cluster_conflicts(&spec, &others));
+            out.extend(admission::cluster_conflicts(&spec, &others(&all.items, &name, |o| &o.spec)));
             Ok(out)
         }
         "ResourceOverride" => {
@@ -82,14 +84,8 @@ async fn refusals(request: &AdmissionRequest<DynamicObject>, client: &Client) ->
                 .list(&lp)
                 .await
                 .map_err(|e| e.to_string())?;
-            let others: Vec<Other<_>> = all
-                .items
-                .iter()
-                .filter(|o| o.name_any() != name)
-                .map(|o| Other { name: o.metadata.name.as_deref().unwrap_or_default(), spec: &o.spec })
-                .collect();
             let mut out = admission::policy_errors(&spec.policy);
-            out.extend(admission::namespaced_conflicts(&spec, &others));
+            out.extend(admission::namespaced_conflicts(&spec, &others(&all.items, &name, |o| &o.spec)));
             Ok(out)
         }
         _ => Ok(vec![]),

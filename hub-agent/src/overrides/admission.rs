@@ -116,7 +116,7 @@ pub fn namespaced_conflicts(spec: &ResourceOverrideSpec, others: &[Other<Resourc
 
 #[cfg(test)]
 mod tests {
-    use apis::placement::{JsonPatchOverride, OverrideRule, OverrideType, ResourceSelector};
+    use apis::placement::{JsonPatchOverride, OverrideRule, OverrideType};
     use serde_json::json;
 
     use super::*;
@@ -173,16 +173,7 @@ mod tests {
 
     #[test]
     fn a_resource_selected_twice_by_one_kind_is_refused() {
-        let spec = |name: &str| ResourceOverrideSpec {
-            placement: None,
-            resource_selectors: vec![ResourceSelector {
-                group: String::new(),
-                version: "v1".into(),
-                kind: "Service".into(),
-                name: name.into(),
-            }],
-            policy: policy(vec![]),
-        };
+        let spec = |name: &str| crate::overrides::fixtures::service_override(name, policy(vec![]));
         let (mine, theirs, unrelated) = (spec("web"), spec("web"), spec("db"));
         let errs = namespaced_conflicts(
             &mine,

@@ -108,9 +108,7 @@ pub fn resource_overrides(
 
 #[cfg(test)]
 mod tests {
-    use apis::placement::{
-        ClusterSelector, ClusterSelectorTerm, OverrideRule, OverrideType, ResourceSelector, ResourceSelectorTerm,
-    };
+    use apis::placement::{ClusterSelector, ClusterSelectorTerm, OverrideRule, OverrideType, ResourceSelectorTerm};
     use std::collections::BTreeMap;
 
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -165,16 +163,7 @@ mod tests {
     }
 
     fn ro(name: &str, cluster: Option<&str>) -> ResourceOverrideSpec {
-        ResourceOverrideSpec {
-            placement: None,
-            resource_selectors: vec![ResourceSelector {
-                group: String::new(),
-                version: "v1".into(),
-                kind: "Service".into(),
-                name: name.into(),
-            }],
-            policy: policy(cluster),
-        }
+        crate::overrides::fixtures::service_override(name, policy(cluster))
     }
 
     fn member(name: &str) -> BTreeMap<String, String> {

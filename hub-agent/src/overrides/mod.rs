@@ -5,5 +5,7 @@ pub mod admission;
 pub mod applicable;
 pub mod controller;
 pub mod engine;
+#[cfg(test)]
+mod fixtures;
 pub mod resolved;
 pub mod snapshots;

@@ -64,23 +64,13 @@ mod tests {
 
     use apis::placement::{
         ClusterSelector, JsonPatchOverride, JsonPatchOverrideOperator, OverridePolicy, OverrideRule, OverrideType,
-        ResourceSelector,
     };
     use serde_json::json;
 
     use super::*;
 
     fn ro(name: &str, rule: OverrideRule) -> ResourceOverrideSpec {
-        ResourceOverrideSpec {
-            placement: None,
-            resource_selectors: vec![ResourceSelector {
-                group: String::new(),
-                version: "v1".into(),
-                kind: "Service".into(),
-                name: name.into(),
-            }],
-            policy: OverridePolicy { override_rules: vec![rule] },
-        }
+        crate::overrides::fixtures::service_override(name, OverridePolicy { override_rules: vec![rule] })
     }
 
     fn everywhere(override_type: OverrideType, ops: Vec<JsonPatchOverride>) -> OverrideRule {

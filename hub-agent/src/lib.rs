@@ -8,4 +8,5 @@ pub mod overrides;
 pub mod placement;
 pub mod resources;
 pub mod scheduler;
+pub mod traffic;
 pub mod webhook;

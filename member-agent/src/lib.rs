@@ -2,5 +2,6 @@
 //! Works, as controllers over pure decision functions. `main.rs` only wires them.
 
 pub mod apply;
+pub mod export;
 pub mod join;
 pub mod metrics;

@@ -1,0 +1,7 @@
+//! The traffic module's control plane on the hub (fleet-networking's API):
+//! ServiceImports from the members' exports, and TrafficManagerProfile and
+//! TrafficManagerBackend status with the endpoint weights. Pure decisions
+//! first.
+
+pub mod import;
+pub mod weights;

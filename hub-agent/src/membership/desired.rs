@@ -61,6 +61,12 @@ pub fn role_rules() -> Vec<PolicyRule> {
         rule(apis::cluster::GROUP, &["internalmemberclusters/status"], &["get", "update", "patch"]),
         rule(apis::placement::GROUP, &["works"], &["get", "list", "watch", "update", "patch"]),
         rule(apis::placement::GROUP, &["works/status"], &["get", "update", "patch"]),
+        // Service exports: the member uploads them; the hub reports conflicts in their status.
+        rule(
+            apis::networking::GROUP,
+            &["internalserviceexports"],
+            &["get", "list", "watch", "create", "update", "patch", "delete"],
+        ),
         rule("", &["events"], &["create", "patch"]),
         rule("events.k8s.io", &["events"], &["create", "patch"]),
     ]

@@ -109,8 +109,9 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
     let mut imc: Option<InternalMemberCluster> = None;
     let mut next: Option<Instant> = None;
     let mut waiting_logged = false;
-    // Runs while the member is joined; stopped before leaving, so nothing
-    // re-adds the finalizers that leaving removes.
+    // The Work applier and the Service exporter run while the member is
+    // joined; stopped before leaving, so nothing re-adds the finalizers that
+    // leaving removes.
     let mut applier: Option<tokio::task::JoinHandle<()>> = None;
     let stop = |applier: &mut Option<tokio::task::JoinHandle<()>>| {
         if let Some(a) = applier.take() {
@@ -153,12 +154,20 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
                         let ok = heartbeat(&agent, current, &nodes, &pods).await;
                         ready(ok);
                         if ok && agent.work_applier && applier.is_none() {
-                            applier = Some(tokio::spawn(crate::apply::run(crate::apply::Applier {
+                            let apply = crate::apply::run(crate::apply::Applier {
                                 hub: agent.hub.clone(),
                                 member: agent.member.clone(),
                                 member_name: agent.name.clone(),
                                 metrics: agent.metrics.clone(),
-                            })));
+                            });
+                            let export = crate::export::controller::run(crate::export::controller::Exporter {
+                                hub: agent.hub.clone(),
+                                member: agent.member.clone(),
+                                member_name: agent.name.clone(),
+                            });
+                            applier = Some(tokio::spawn(async move {
+                                futures::join!(apply, export);
+                            }));
                         }
                         // On failure, try again soon rather than a whole period later.
                         next = Some(Instant::now() + if ok { jittered(period) } else { period.min(Duration::from_secs(2)) });

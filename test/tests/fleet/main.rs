@@ -7,3 +7,4 @@ mod membership;
 mod overrides;
 mod placement;
 mod support;
+mod traffic;

@@ -1,0 +1,73 @@
+//! The traffic module on real control planes: Service exports from members
+//! to the hub.
+
+use apis::{
+    conditions::{self, networking as n},
+    labels::SERVICE_EXPORT_WEIGHT,
+    networking::{InternalServiceExport, ServiceExport},
+};
+use fleet::{shared::fleet, wait};
+use k8s_openapi::api::core::v1::Service;
+use kube::{
+    Api, Client,
+    api::{DeleteParams, Patch, PatchParams, PostParams},
+};
+use serde_json::json;
+
+use crate::support::{TIMEOUT, create_namespace};
+
+/// The export's weight on the hub once `check` holds (None: not exported).
+async fn wait_internal(hub: &Client, name: &str, what: &str, check: impl Fn(Option<i64>) -> bool) -> Option<i64> {
+    let api = Api::<InternalServiceExport>::namespaced(hub.clone(), "fleet-member-member-1");
+    wait::until(what, TIMEOUT, || async {
+        let w = api.get_opt(name).await?.map(|i| i.spec.weight.unwrap_or(1));
+        Ok(check(w).then_some(w))
+    })
+    .await
+    .unwrap()
+}
+
+async fn wait_valid(exports: &Api<ServiceExport>, reason: &str) -> String {
+    wait::until(&format!("Valid/{reason}"), TIMEOUT, || async {
+        let se = exports.get("web").await?;
+        let c = se.status.as_ref().and_then(|s| conditions::find(&s.conditions, n::SERVICE_EXPORT_VALID).cloned());
+        Ok(c.filter(|c| c.reason == reason).map(|c| c.message))
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_service_export_reaches_the_hub_with_its_weight_and_a_bad_weight_keeps_it() {
+    let f = fleet();
+    let (hub, m1) = (f.hub.client().await, f.members[0].client().await);
+    let ns = "it-export";
+    create_namespace(&m1, ns).await;
+    let svc: Service = serde_json::from_value(json!({"metadata": {"name": "web", "namespace": ns},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}))
+    .unwrap();
+    Api::<Service>::namespaced(m1.clone(), ns).create(&PostParams::default(), &svc).await.unwrap();
+    let exports = Api::<ServiceExport>::namespaced(m1.clone(), ns);
+    let se: ServiceExport = serde_json::from_value(json!({"apiVersion": "networking.fleet.azure.com/v1beta1",
+        "kind": "ServiceExport", "metadata": {"name": "web", "namespace": ns, "annotations": {SERVICE_EXPORT_WEIGHT: "300"}}}))
+    .unwrap();
+    exports.create(&PostParams::default(), &se).await.unwrap();
+    let name = "it-export-web";
+    assert_eq!(wait_internal(&hub, name, "exported with weight 300", |w| w == Some(300)).await, Some(300));
+    wait_valid(&exports, n::REASON_SERVICE_IS_VALID).await;
+    let ise = Api::<InternalServiceExport>::namespaced(hub.clone(), "fleet-member-member-1").get(name).await.unwrap();
+    assert_eq!((ise.spec.ports[0].port, ise.spec.service_reference.cluster_id.as_str()), (80, "member-1"));
+
+    let weight = |w: &str| Patch::Merge(json!({"metadata": {"annotations": {SERVICE_EXPORT_WEIGHT: w}}}));
+    exports.patch("web", &PatchParams::default(), &weight("lots")).await.unwrap();
+    let message = wait_valid(&exports, n::REASON_SERVICE_EXPORT_INVALID_WEIGHT_ANNOTATION).await;
+    assert!(message.contains("lots"), "{message}");
+    assert_eq!(wait_internal(&hub, name, "kept", |w| w.is_some()).await, Some(300), "a bad weight keeps the export");
+
+    exports.patch("web", &PatchParams::default(), &weight("0")).await.unwrap();
+    wait_internal(&hub, name, "withdrawn at weight 0", |w| w.is_none()).await;
+    exports.patch("web", &PatchParams::default(), &weight("5")).await.unwrap();
+    wait_internal(&hub, name, "back at weight 5", |w| w == Some(5)).await;
+    exports.delete("web", &DeleteParams::default()).await.unwrap();
+    wait_internal(&hub, name, "withdrawn with the ServiceExport", |w| w.is_none()).await;
+}

@@ -8,7 +8,7 @@ use std::{path::PathBuf, time::Duration};
 use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
-use hub_agent::{membership, metrics, overrides, placement, webhook};
+use hub_agent::{membership, metrics, overrides, placement, traffic, webhook};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -78,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
     }));
     tokio::spawn(overrides::controller::run::<ClusterResourceOverride>(hub.clone()));
     tokio::spawn(overrides::controller::run::<ResourceOverride>(hub.clone()));
+    tokio::spawn(traffic::imports::run(hub.clone()));
     let placement_tx = placement_ready.0;
     let placement = tokio::spawn(placement::controller::run(hub, placement_config, metrics, move || {
         let _ = placement_tx.send(());

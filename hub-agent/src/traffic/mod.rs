@@ -4,4 +4,5 @@
 //! first.
 
 pub mod import;
+pub mod imports;
 pub mod weights;

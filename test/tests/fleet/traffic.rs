@@ -71,3 +71,73 @@ async fn a_service_export_reaches_the_hub_with_its_weight_and_a_bad_weight_keeps
     exports.delete("web", &DeleteParams::default()).await.unwrap();
     wait_internal(&hub, name, "withdrawn with the ServiceExport", |w| w.is_none()).await;
 }
+
+#[tokio::test]
+async fn exports_of_one_service_make_a_service_import_and_different_ports_conflict() {
+    use apis::networking::ServiceImport;
+
+    let f = fleet();
+    let (hub, m1, m2) = (f.hub.client().await, f.members[0].client().await, f.members[1].client().await);
+    let ns = "it-import";
+    create_namespace(&hub, ns).await;
+    let export = |m: Client, port: i32| async move {
+        create_namespace(&m, ns).await;
+        let svc: Service = serde_json::from_value(json!({"metadata": {"name": "web", "namespace": ns},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": port}]}}))
+        .unwrap();
+        Api::<Service>::namespaced(m.clone(), ns).create(&PostParams::default(), &svc).await.unwrap();
+        let se: ServiceExport = serde_json::from_value(json!({"apiVersion": "networking.fleet.azure.com/v1beta1",
+            "kind": "ServiceExport", "metadata": {"name": "web", "namespace": ns}}))
+        .unwrap();
+        Api::<ServiceExport>::namespaced(m, ns).create(&PostParams::default(), &se).await.unwrap();
+    };
+    let conflict = |m: Client| async move {
+        let exports = Api::<ServiceExport>::namespaced(m, ns);
+        wait::until("the Conflict condition", TIMEOUT, || async {
+            let se = exports.get("web").await?;
+            let c =
+                se.status.as_ref().and_then(|s| conditions::find(&s.conditions, n::SERVICE_EXPORT_CONFLICT).cloned());
+            Ok(c.filter(|c| c.status != "Unknown").map(|c| (c.status, c.reason)))
+        })
+        .await
+        .unwrap()
+    };
+    let imports = Api::<ServiceImport>::namespaced(hub.clone(), ns);
+    let clusters = |want: Vec<&'static str>| {
+        let imports = imports.clone();
+        async move {
+            wait::until(&format!("the ServiceImport's clusters {want:?}"), TIMEOUT, || async {
+                let si = imports.get_opt("web").await?;
+                let got: Option<Vec<String>> =
+                    si.and_then(|s| s.status).map(|s| s.clusters.into_iter().map(|c| c.cluster).collect());
+                Ok((got == Some(want.iter().map(|s| s.to_string()).collect())).then_some(()))
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    export(m1.clone(), 80).await;
+    clusters(vec!["member-1"]).await;
+    assert_eq!(conflict(m1.clone()).await, ("False".to_string(), n::REASON_NO_CONFLICT_FOUND.to_string()));
+    // member-2 exports the same Service with another port: it conflicts and stays out.
+    export(m2.clone(), 8080).await;
+    assert_eq!(conflict(m2.clone()).await, ("True".to_string(), n::REASON_CONFLICT_FOUND.to_string()));
+    clusters(vec!["member-1"]).await;
+    let si = imports.get("web").await.unwrap();
+    assert_eq!(si.status.unwrap().ports[0].port, 80, "the first export's ports");
+
+    // member-2 fixes its port: it joins.
+    let fix = Patch::Merge(json!({"spec": {"ports": [{"port": 80}]}}));
+    Api::<Service>::namespaced(m2.clone(), ns).patch("web", &PatchParams::default(), &fix).await.unwrap();
+    clusters(vec!["member-1", "member-2"]).await;
+    // Nobody exports any more: the ServiceImport goes.
+    for m in [&m1, &m2] {
+        Api::<ServiceExport>::namespaced(m.clone(), ns).delete("web", &DeleteParams::default()).await.unwrap();
+    }
+    wait::until("the ServiceImport gone", TIMEOUT, || async {
+        Ok(imports.get_opt("web").await?.is_none().then_some(()))
+    })
+    .await
+    .unwrap();
+}

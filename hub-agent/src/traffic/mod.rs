@@ -3,6 +3,7 @@
 //! TrafficManagerBackend status with the endpoint weights. Pure decisions
 //! first.
 
+pub mod backend;
 pub mod import;
 pub mod imports;
 pub mod weights;

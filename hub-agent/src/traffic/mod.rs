@@ -4,6 +4,7 @@
 //! first.
 
 pub mod backend;
+pub mod dataplane;
 pub mod import;
 pub mod imports;
 pub mod weights;

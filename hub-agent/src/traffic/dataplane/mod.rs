@@ -1,6 +1,9 @@
 //! The traffic data plane: per TrafficManagerProfile, a weighted proxy over
 //! its backends' endpoints, with active health checks. `pick` and `health`
-//! are the pure decisions.
+//! are the pure decisions; `routes` the swappable table; `proxy` the HTTP and
+//! TCP proxies.
 
 pub mod health;
 pub mod pick;
+pub mod proxy;
+pub mod routes;

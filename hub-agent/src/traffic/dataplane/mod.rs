@@ -3,7 +3,9 @@
 //! are the pure decisions; `routes` the swappable table; `proxy` the HTTP and
 //! TCP proxies.
 
+pub mod checks;
 pub mod health;
 pub mod pick;
+pub mod plane;
 pub mod proxy;
 pub mod routes;

@@ -31,6 +31,8 @@ struct Args {
     #[command(flatten)]
     webhook: webhook::WebhookArgs,
     #[command(flatten)]
+    traffic: traffic::profiles::TrafficArgs,
+    #[command(flatten)]
     admin: AdminArgs,
 }
 
@@ -39,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut registry = Registry::default();
     let metrics = metrics::Metrics::register(&mut registry);
+    let traffic_metrics = traffic::dataplane::plane::Metrics::register(&mut registry);
     registry.sub_registry_with_prefix("flotilla").register(
         "api_requests",
         "API requests this agent made, by HTTP method (WATCH for watches)",
@@ -79,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(overrides::controller::run::<ClusterResourceOverride>(hub.clone()));
     tokio::spawn(overrides::controller::run::<ResourceOverride>(hub.clone()));
     tokio::spawn(traffic::imports::run(hub.clone()));
+    tokio::spawn(traffic::profiles::run(hub.clone(), args.traffic, traffic_metrics));
     let placement_tx = placement_ready.0;
     let placement = tokio::spawn(placement::controller::run(hub, placement_config, metrics, move || {
         let _ = placement_tx.send(());

@@ -75,6 +75,10 @@ impl Fleet {
         let installs =
             std::iter::once(hub.install_crds(&hub_crds)).chain(members.iter().map(|m| m.install_crds(&member_crds)));
         futures::future::try_join_all(installs).await.context("installing CRDs")?;
+        // The cloud's load balancer for each member's LoadBalancer Services.
+        for (i, m) in members.iter().enumerate() {
+            crate::loadbalancer::spawn(m.kubeconfig.clone(), m.name.clone(), i + 1);
+        }
 
         let mut fleet =
             Self { hub, members, dir, startup: Duration::ZERO, hub_agent: None, member_agents: Vec::new(), temp };

@@ -15,6 +15,7 @@ pub mod control_plane;
 pub mod fleet;
 pub mod kubeconfig;
 pub mod kwok;
+pub mod loadbalancer;
 pub mod pki;
 pub mod ports;
 pub mod probe;

@@ -156,6 +156,10 @@ pub struct TrafficManagerProfileStatus {
     /// The ID of the backing resource (an Azure resource ID in fleet-networking).
     #[serde(rename = "resourceID", default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
+    /// Flotilla addition (not in fleet-networking): where Flotilla's data
+    /// plane serves this profile's traffic (`host:port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_address: Option<String>,
     /// `Programmed`: whether the profile has been configured in the data plane.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "crate::schema::conditions")]

@@ -7,4 +7,5 @@ pub mod backend;
 pub mod dataplane;
 pub mod import;
 pub mod imports;
+pub mod profiles;
 pub mod weights;

@@ -141,3 +141,90 @@ async fn exports_of_one_service_make_a_service_import_and_different_ports_confli
     .await
     .unwrap();
 }
+
+/// Sends `n` GETs to `addr`; the answers (member names) counted, failures under "".
+async fn send(addr: &str, n: usize) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    for _ in 0..n {
+        let key = match fleet::probe::get(addr, "/").await {
+            Ok((200, body)) => body,
+            _ => String::new(),
+        };
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_profile_routes_by_the_backends_weights_through_the_data_plane() {
+    use apis::networking::{TrafficManagerBackend, TrafficManagerProfile};
+
+    let f = fleet();
+    let (hub, m1, m2) = (f.hub.client().await, f.members[0].client().await, f.members[1].client().await);
+    let ns = "it-tm";
+    let port = 18081;
+    create_namespace(&hub, ns).await;
+    for (m, name) in [(&m1, "member-1"), (&m2, "member-2")] {
+        create_namespace(m, ns).await;
+        let svc: Service = serde_json::from_value(json!({"metadata": {"name": "web", "namespace": ns,
+                "annotations": {"service.beta.kubernetes.io/azure-dns-label-name": format!("it-tm-{name}")}},
+            "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": port}]}}))
+        .unwrap();
+        Api::<Service>::namespaced(m.clone(), ns).create(&PostParams::default(), &svc).await.unwrap();
+        let se: ServiceExport = serde_json::from_value(json!({"apiVersion": "networking.fleet.azure.com/v1beta1",
+            "kind": "ServiceExport", "metadata": {"name": "web", "namespace": ns}}))
+        .unwrap();
+        Api::<ServiceExport>::namespaced(m.clone(), ns).create(&PostParams::default(), &se).await.unwrap();
+    }
+    let profile: TrafficManagerProfile = serde_json::from_value(json!({"apiVersion": "networking.fleet.azure.com/v1beta1",
+        "kind": "TrafficManagerProfile", "metadata": {"name": "web-profile", "namespace": ns},
+        "spec": {"monitorConfig": {"port": port, "path": "/healthz", "intervalInSeconds": 10, "toleratedNumberOfFailures": 0}}}))
+    .unwrap();
+    Api::<TrafficManagerProfile>::namespaced(hub.clone(), ns).create(&PostParams::default(), &profile).await.unwrap();
+    let backend: TrafficManagerBackend =
+        serde_json::from_value(json!({"apiVersion": "networking.fleet.azure.com/v1beta1",
+        "kind": "TrafficManagerBackend", "metadata": {"name": "web-backend", "namespace": ns},
+        "spec": {"profile": {"name": "web-profile"}, "backend": {"name": "web"}, "weight": 100}}))
+        .unwrap();
+    let backends = Api::<TrafficManagerBackend>::namespaced(hub.clone(), ns);
+    backends.create(&PostParams::default(), &backend).await.unwrap();
+
+    // Accepted with one endpoint per member, 50 each.
+    let b = wait::until("the backend accepted with two endpoints", TIMEOUT, || async {
+        let b = backends.get("web-backend").await?;
+        let st = b.status.clone().unwrap_or_default();
+        let accepted =
+            conditions::find(&st.conditions, n::TRAFFIC_MANAGER_BACKEND_ACCEPTED).is_some_and(|c| c.status == "True");
+        Ok((accepted && st.endpoints.len() == 2).then_some(b))
+    })
+    .await
+    .unwrap();
+    let weights: Vec<Option<i64>> = b.status.unwrap().endpoints.iter().map(|e| e.weight).collect();
+    assert_eq!(weights, [Some(50), Some(50)]);
+    let p = Api::<TrafficManagerProfile>::namespaced(hub.clone(), ns).get("web-profile").await.unwrap();
+    let st = p.status.unwrap();
+    assert_eq!(st.dns_name.as_deref(), Some("it-tm-web-profile.trafficmanager.flotilla.local"));
+    let programmed = conditions::find(&st.conditions, n::TRAFFIC_MANAGER_PROFILE_PROGRAMMED).unwrap();
+    assert_eq!((programmed.status.as_str(), programmed.observed_generation), ("True", p.metadata.generation));
+    let proxy = st.proxy_address.expect("the data plane's address");
+
+    let got = send(&proxy, 200).await;
+    assert!(!got.contains_key(""), "no failed request: {got:?}");
+    for m in ["member-1", "member-2"] {
+        let share = *got.get(m).unwrap_or(&0) as f64 / 200.0;
+        assert!((0.35..=0.65).contains(&share), "about half to {m}: {got:?}");
+    }
+
+    // member-2 exports with weight 0: every request goes to member-1.
+    let zero = Patch::Merge(json!({"metadata": {"annotations": {SERVICE_EXPORT_WEIGHT: "0"}}}));
+    Api::<ServiceExport>::namespaced(m2.clone(), ns).patch("web", &PatchParams::default(), &zero).await.unwrap();
+    wait::until("one endpoint left", TIMEOUT, || async {
+        let b = backends.get("web-backend").await?;
+        Ok((b.status.unwrap_or_default().endpoints.len() == 1).then_some(()))
+    })
+    .await
+    .unwrap();
+    let got = send(&proxy, 100).await;
+    assert_eq!(got.get("member-1"), Some(&100), "{got:?}");
+}

@@ -9,7 +9,7 @@ MEMBERS ?= 2
 FLEET_DIR ?= .fleet
 FLEET := target/debug/fleet
 
-.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement bench-apply clean
+.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement bench-apply bench-traffic clean
 
 all: build
 
@@ -57,6 +57,11 @@ bench-placement: control-plane
 bench-apply: control-plane
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p flotilla-test --bench apply
+
+## bench-traffic: a weight cutover under 2,000 req/s through the data plane: failed requests, split, propagation, proxy overhead
+bench-traffic: control-plane
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) bench -p flotilla-test --bench traffic
 
 ## demo: the main job on a local fleet (for now: a hub and members that answer)
 demo: control-plane build

@@ -190,13 +190,13 @@ fn resource_placement_sample_parses_in_its_namespace() {
 fn cluster_override_sample_uses_the_cluster_name_variable() {
     let (cro, _): (ClusterResourceOverride, _) = sample(CRO);
     let placement = cro.spec.placement.as_ref().unwrap();
-    assert_eq!(placement.name, "crp-availability");
+    assert_eq!(placement.name, "crp-nginx-reader");
     assert_eq!(placement.scope, ResourceScope::Cluster, "default");
-    assert_eq!(cro.spec.cluster_resource_selectors[0].kind, "Namespace");
-    assert_eq!(cro.spec.cluster_resource_selectors[0].name, "test-app");
+    assert_eq!(cro.spec.cluster_resource_selectors[0].kind, "ClusterRole");
+    assert_eq!(cro.spec.cluster_resource_selectors[0].name, "nginx-reader");
     let patch = &cro.spec.policy.override_rules[0].json_patch_overrides[0];
-    assert_eq!(patch.path, "/metadata/labels/placed-on");
-    assert_eq!(patch.value, Some(json!(OVERRIDE_CLUSTER_NAME_VARIABLE)));
+    assert_eq!(patch.path, "/metadata/labels");
+    assert_eq!(patch.value, Some(json!({"placed-on": OVERRIDE_CLUSTER_NAME_VARIABLE})));
     assert_eq!(OVERRIDE_CLUSTER_NAME_VARIABLE, "${MEMBER-CLUSTER-NAME}");
 }
 

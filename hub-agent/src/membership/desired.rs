@@ -169,7 +169,11 @@ mod tests {
     fn the_role_grants_no_write_on_specs_and_nothing_outside_fleet_kinds_and_events() {
         for r in role_rules() {
             let resources = r.resources.unwrap();
-            assert!(!r.verbs.iter().any(|v| v == "*" || v == "delete" || v == "deletecollection"), "{resources:?}");
+            assert!(!r.verbs.iter().any(|v| v == "*" || v == "deletecollection"), "{resources:?}");
+            // The member deletes only what it writes: its own Service exports.
+            if r.verbs.iter().any(|v| v == "delete") {
+                assert_eq!(resources, ["internalserviceexports"]);
+            }
             if resources == ["internalmemberclusters"] {
                 assert!(
                     r.verbs.iter().all(|v| ["get", "list", "watch"].contains(&v.as_str())),

@@ -194,10 +194,10 @@ async fn cutover(fleet: &Fleet, proxy: SocketAddr, rate: u64, step: Duration, ke
         backend(&hub, "old", old).await?;
         backend(&hub, "new", new).await?;
         // Propagated once the data plane's weights are the new ones.
-        let want1 = if old == 0 { None } else { Some(old as i64) };
         loop {
             let w = weights(admin).await;
-            if w.get("member-1").copied() == want1 && w.get("member-2") == Some(&(new as i64)) {
+            let weight = |c: &str| w.get(c).copied().unwrap_or(0);
+            if weight("member-1") == old && weight("member-2") == new {
                 break;
             }
             anyhow::ensure!(

@@ -152,7 +152,14 @@ impl Plane {
         }
         let mut profiles = self.profiles.lock().expect("plane lock");
         let running = profiles.get_mut(key).expect("inserted above");
+        let before = running.table.load();
         running.table.store(wanted, generation);
+        // Endpoints that left take their series with them.
+        for (e, _) in before.entries.iter().filter(|(e, _)| !wanted.iter().any(|w| w.name == e.name)) {
+            let labels = EndpointLabels { profile: key.into(), endpoint: e.name.clone(), cluster: e.cluster.clone() };
+            self.metrics.weight.remove(&labels);
+            self.metrics.healthy.remove(&labels);
+        }
         // Health checks: one per endpoint, restarted when the monitor changes.
         if running.monitor != monitor {
             for (_, c) in running.checks.drain() {

@@ -248,8 +248,43 @@ async fn heartbeat(agent: &Agent, imc: &InternalMemberCluster, nodes: &Store<Nod
     }
 }
 
-/// Lets go of this member's Works (their finalizers are the agent's) and
-/// acknowledges. Nothing placed on the member cluster is touched.
+/// A list's items; none when the kind is not served (a member without the
+/// networking CRDs has nothing to remove).
+fn items<K: Clone>(r: Result<kube::core::ObjectList<K>, kube::Error>) -> Result<Vec<K>, kube::Error> {
+    match r {
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(vec![]),
+        r => r.map(|l| l.items),
+    }
+}
+
+/// Leaving removes the fleet's networking objects from the member, as
+/// fleet-networking does: every ServiceExport (its export on the hub
+/// withdrawn, its finalizer released) and MultiClusterService.
+async fn withdraw_exports(agent: &Agent) -> Result<(), kube::Error> {
+    use apis::networking::{InternalServiceExport, MultiClusterService, ServiceExport};
+    let internal: Api<InternalServiceExport> = Api::namespaced(agent.hub.clone(), &member_namespace(&agent.name));
+    for se in items(Api::<ServiceExport>::all(agent.member.clone()).list(&ListParams::default()).await)? {
+        let (ns, name) = (se.namespace().unwrap_or_default(), se.name_any());
+        let api: Api<ServiceExport> = Api::namespaced(agent.member.clone(), &ns);
+        let hub_name = crate::export::controller::internal_name(&ns, &name);
+        flotilla_runtime::api::ok_if_gone(internal.delete(&hub_name, &Default::default()).await)?;
+        flotilla_runtime::api::ok_if_gone(api.delete(&name, &Default::default()).await)?;
+        if let Some(patch) = remove_patch(se.finalizers(), apis::finalizers::SERVICE_EXPORT_CLEANUP) {
+            flotilla_runtime::api::ok_if_gone(
+                api.patch(&name, &PatchParams::default(), &Patch::<()>::Json(patch)).await,
+            )?;
+        }
+    }
+    for mcs in items(Api::<MultiClusterService>::all(agent.member.clone()).list(&ListParams::default()).await)? {
+        let api: Api<MultiClusterService> = Api::namespaced(agent.member.clone(), &mcs.namespace().unwrap_or_default());
+        flotilla_runtime::api::ok_if_gone(api.delete(&mcs.name_any(), &Default::default()).await)?;
+    }
+    Ok(())
+}
+
+/// Lets go of this member's Works (their finalizers are the agent's),
+/// removes the networking objects and acknowledges. Nothing placed on the
+/// member cluster is touched otherwise.
 async fn leave(agent: &Agent, imc: &InternalMemberCluster) -> Result<(), kube::Error> {
     let works: Api<Work> = Api::namespaced(agent.hub.clone(), &member_namespace(&agent.name));
     for w in works.list_metadata(&ListParams::default()).await?.items {
@@ -257,6 +292,7 @@ async fn leave(agent: &Agent, imc: &InternalMemberCluster) -> Result<(), kube::E
             works.patch(&w.name_any(), &PatchParams::default(), &Patch::<()>::Json(patch)).await?;
         }
     }
+    withdraw_exports(agent).await?;
     let prev = imc.status.clone().unwrap_or_default();
     write_status(agent, imc, &report::left(&prev, Time(Timestamp::now()), imc.metadata.generation)).await?;
     info!(member = %agent.name, "left the fleet; placed resources stay on the member cluster");

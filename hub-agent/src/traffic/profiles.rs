@@ -28,7 +28,12 @@ use tracing::{info, warn};
 
 use super::{
     backend::{self, ClusterExport, Profile},
-    dataplane::{checks::Monitor, plane::Plane, routes::Wanted},
+    dataplane::{
+        checks::Monitor,
+        dns::{self, Names},
+        plane::Plane,
+        routes::Wanted,
+    },
 };
 
 const BATCH: Duration = Duration::from_millis(20);
@@ -42,6 +47,9 @@ pub struct TrafficArgs {
     /// The DNS zone of the profiles' names: `status.dnsName` is `<namespace>-<name>.<zone>`.
     #[arg(long, env = "TRAFFIC_DNS_ZONE", default_value = "trafficmanager.flotilla.local")]
     pub traffic_dns_zone: String,
+    /// Answer DNS queries for the profiles' names here (UDP and TCP); off when unset.
+    #[arg(long, env = "TRAFFIC_DNS_ADDRESS")]
+    pub traffic_dns_address: Option<SocketAddr>,
 }
 
 struct Stores {
@@ -145,7 +153,7 @@ async fn write_backend(client: &Client, r: &BackendResult) -> Result<(), kube::E
     ok_if_gone(api.patch_status(&r.backend.name_any(), &PatchParams::default(), &Patch::Merge(patch)).await)
 }
 
-async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str) -> Result<(), kube::Error> {
+async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str, names: &Names) -> Result<(), kube::Error> {
     let profiles = stores.profiles.state();
     let backends = stores.backends.state();
     let mut served = Vec::new();
@@ -212,8 +220,12 @@ async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str) -> Re
             }
         };
         conditions::set(&mut conds, programmed);
+        let dns_name = format!("{ns}-{name}.{zone}");
+        if let Some(table) = plane.table(&key) {
+            names.set(&dns_name, table);
+        }
         let status = TrafficManagerProfileStatus {
-            dns_name: Some(format!("{ns}-{name}.{zone}")),
+            dns_name: Some(dns_name),
             resource_id: None,
             proxy_address: address,
             conditions: conds,
@@ -246,6 +258,9 @@ async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str) -> Re
         if !served.contains(&key) {
             info!(profile = %key, "profile deleted: its data plane stops");
             plane.remove(&key);
+            if let Some((ns, name)) = key.split_once('/') {
+                names.remove(&format!("{ns}-{name}.{zone}"));
+            }
         }
     }
     Ok(())
@@ -284,11 +299,20 @@ pub async fn run(client: Client, args: TrafficArgs, metrics: super::dataplane::p
     let stores = Stores { profiles, backends, imports, exports };
     let health_wake = wake.clone();
     let plane = Plane::new(args.traffic_address, metrics, Arc::new(move || health_wake.notify_one()));
+    let names = Names::default();
+    if let Some(addr) = args.traffic_dns_address {
+        let (zone, names) = (args.traffic_dns_zone.clone(), names.clone());
+        tokio::spawn(async move {
+            if let Err(e) = dns::serve(addr, zone, names).await {
+                warn!(%addr, error = %e, "the profiles' DNS server stopped");
+            }
+        });
+    }
     info!(address = %args.traffic_address, zone = %args.traffic_dns_zone, "traffic data plane ready");
     loop {
         wake.notified().await;
         tokio::time::sleep(BATCH).await;
-        if let Err(e) = pass(&client, &stores, &plane, &args.traffic_dns_zone).await {
+        if let Err(e) = pass(&client, &stores, &plane, &args.traffic_dns_zone, &names).await {
             warn!(error = %e, "updating traffic status failed; retrying");
             let w = wake.clone();
             tokio::spawn(async move {

@@ -4,6 +4,7 @@
 //! TCP proxies.
 
 pub mod checks;
+pub mod dns;
 pub mod health;
 pub mod pick;
 pub mod plane;

@@ -202,6 +202,11 @@ impl Plane {
         (down, routes.all_unhealthy())
     }
 
+    /// The routing table of profile `key`, if served.
+    pub fn table(&self, key: &str) -> Option<Arc<Table>> {
+        self.profiles.lock().expect("plane lock").get(key).map(|r| r.table.clone())
+    }
+
     /// Profiles the plane serves.
     pub fn keys(&self) -> Vec<String> {
         self.profiles.lock().expect("plane lock").keys().cloned().collect()

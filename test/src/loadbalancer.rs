@@ -1,18 +1,25 @@
 //! The local fleet's cloud load balancer: every LoadBalancer Service on
 //! member `i` gets the loopback ingress address 127.0.10.`i`, and behind each
-//! of its TCP ports a small HTTP server answers with the member's name (and
-//! `/healthz` with "ok"), so traffic shifted between members can be seen.
-//! A Service that goes, or stops being a LoadBalancer, loses its server.
+//! of its TCP ports a small HTTP server answers with the member's name, so
+//! traffic shifted between members can be seen. `/healthz` answers "ok", or
+//! 503 while the Service is annotated `loadbalancer.flotilla.dev/healthy:
+//! "false"`; `/slow/<ms>` answers after that many milliseconds (a request in
+//! flight). A Service that goes, or stops being a LoadBalancer, loses its
+//! server.
 
 use std::{
     collections::HashMap,
     convert::Infallible,
     net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use bytes::Bytes;
 use futures::StreamExt;
-use http::{Request, Response};
+use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::{
@@ -33,8 +40,11 @@ pub fn address(index: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 10, index as u8))
 }
 
-/// Serves `name` on `addr` until aborted (connections included).
-async fn backend(addr: SocketAddr, name: String) {
+/// The annotation that makes a Service's health check fail.
+pub const HEALTHY: &str = "loadbalancer.flotilla.dev/healthy";
+
+/// Serves `name` on `addr` until aborted (connections included); `healthy` says how `/healthz` answers.
+async fn backend(addr: SocketAddr, name: String, healthy: Arc<AtomicBool>) {
     let listener = match TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -45,11 +55,24 @@ async fn backend(addr: SocketAddr, name: String) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((s, _)) = listener.accept().await else { continue };
-        let name = name.clone();
+        let (name, healthy) = (name.clone(), healthy.clone());
         connections.spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let body = if req.uri().path() == "/healthz" { "ok".to_string() } else { name.clone() };
-                async move { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(body)))) }
+                let (name, healthy) = (name.clone(), healthy.clone());
+                async move {
+                    let path = req.uri().path();
+                    if path == "/healthz" {
+                        let ok = healthy.load(Ordering::Relaxed);
+                        let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                        let mut r = Response::new(Full::new(Bytes::from(if ok { "ok" } else { "unhealthy" })));
+                        *r.status_mut() = status;
+                        return Ok::<_, Infallible>(r);
+                    }
+                    if let Some(ms) = path.strip_prefix("/slow/").and_then(|m| m.parse::<u64>().ok()) {
+                        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    }
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(name))))
+                }
             });
             let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(s), svc).await;
         });
@@ -76,6 +99,7 @@ async fn run(client: Client, member: String, index: usize) {
         let ip = address(index);
         let api: Api<Service> = Api::all(client.clone());
         let mut servers: HashMap<(String, String, u16), JoinHandle<()>> = HashMap::new();
+        let mut health: HashMap<(String, String), Arc<AtomicBool>> = HashMap::new();
         let mut events = std::pin::pin!(watcher(api, watcher::Config::default()).default_backoff());
         while let Some(ev) = events.next().await {
             let (svc, gone) = match ev {
@@ -103,10 +127,14 @@ async fn run(client: Client, member: String, index: usize) {
                 }
                 keep
             });
+            let ok = svc.annotations().get(HEALTHY).map(String::as_str) != Some("false");
+            let flag =
+                health.entry((ns.clone(), name.clone())).or_insert_with(|| Arc::new(AtomicBool::new(true))).clone();
+            flag.store(ok, Ordering::Relaxed);
             for port in &ports {
                 servers
                     .entry((ns.clone(), name.clone(), *port))
-                    .or_insert_with(|| tokio::spawn(backend(SocketAddr::new(ip, *port), member.clone())));
+                    .or_insert_with(|| tokio::spawn(backend(SocketAddr::new(ip, *port), member.clone(), flag.clone())));
             }
             let has = svc
                 .status

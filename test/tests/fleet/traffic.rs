@@ -228,3 +228,152 @@ async fn a_profile_routes_by_the_backends_weights_through_the_data_plane() {
     let got = send(&proxy, 100).await;
     assert_eq!(got.get("member-1"), Some(&100), "{got:?}");
 }
+
+/// A LoadBalancer Service `name` on `m` (with a DNS label) and its ServiceExport.
+async fn exported(m: &Client, ns: &str, name: &str, port: u16) {
+    let svc: Service = serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns,
+            "annotations": {"service.beta.kubernetes.io/azure-dns-label-name": format!("{ns}-{name}")}},
+        "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": port}]}}))
+    .unwrap();
+    Api::<Service>::namespaced(m.clone(), ns).create(&PostParams::default(), &svc).await.unwrap();
+    let se: ServiceExport = serde_json::from_value(json!({"apiVersion": "networking.fleet.azure.com/v1beta1",
+        "kind": "ServiceExport", "metadata": {"name": name, "namespace": ns}}))
+    .unwrap();
+    Api::<ServiceExport>::namespaced(m.clone(), ns).create(&PostParams::default(), &se).await.unwrap();
+}
+
+#[tokio::test]
+async fn health_checks_fail_over_in_flight_requests_drain_and_deletions_under_load_lose_nothing() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    };
+
+    use apis::networking::{TrafficManagerBackend, TrafficManagerProfile};
+
+    let f = fleet();
+    let (hub, m1, m2) = (f.hub.client().await, f.members[0].client().await, f.members[1].client().await);
+    let (ns, port) = ("it-tm-load", 18083);
+    create_namespace(&hub, ns).await;
+    create_namespace(&m1, ns).await;
+    create_namespace(&m2, ns).await;
+    exported(&m1, ns, "a", port).await;
+    exported(&m2, ns, "b", port).await;
+    let tm = |kind: &str, name: &str, spec: serde_json::Value| {
+        json!({"apiVersion": "networking.fleet.azure.com/v1beta1", "kind": kind,
+               "metadata": {"name": name, "namespace": ns}, "spec": spec})
+    };
+    let profiles = Api::<TrafficManagerProfile>::namespaced(hub.clone(), ns);
+    let backends = Api::<TrafficManagerBackend>::namespaced(hub.clone(), ns);
+    let p = tm(
+        "TrafficManagerProfile",
+        "app",
+        json!({"monitorConfig": {"port": port, "path": "/healthz",
+        "intervalInSeconds": 10, "timeoutInSeconds": 5, "toleratedNumberOfFailures": 0}}),
+    );
+    profiles.create(&PostParams::default(), &serde_json::from_value(p).unwrap()).await.unwrap();
+    for b in ["a", "b"] {
+        let spec = json!({"profile": {"name": "app"}, "backend": {"name": b}, "weight": 50});
+        backends
+            .create(&PostParams::default(), &serde_json::from_value(tm("TrafficManagerBackend", b, spec)).unwrap())
+            .await
+            .unwrap();
+    }
+    let proxy = wait::until("both backends serving", TIMEOUT, || async {
+        let p = profiles.get("app").await?;
+        let addr = p.status.and_then(|s| s.proxy_address);
+        let mut endpoints = 0;
+        for b in ["a", "b"] {
+            endpoints += backends.get(b).await?.status.map(|s| s.endpoints.len()).unwrap_or(0);
+        }
+        Ok(addr.filter(|_| endpoints == 2))
+    })
+    .await
+    .unwrap();
+    let addr: std::net::SocketAddr = proxy.parse().unwrap();
+
+    // A steady load for the whole test; every answer counted.
+    let (stop, ok, failed) =
+        (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match fleet::probe::get(addr, "/").await {
+                    Ok((200, _)) => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    };
+
+    // member-2 fails its health checks: no traffic to it until it passes again.
+    let health = |ok: &str| Patch::Merge(json!({"metadata": {"annotations": {fleet::loadbalancer::HEALTHY: ok}}}));
+    let services2 = Api::<Service>::namespaced(m2.clone(), ns);
+    services2.patch("b", &PatchParams::default(), &health("false")).await.unwrap();
+    wait::until("member-2 out of rotation", std::time::Duration::from_secs(45), || async {
+        Ok((send(&proxy, 40).await.get("member-1") == Some(&40)).then_some(()))
+    })
+    .await
+    .unwrap();
+    let st = profiles.get("app").await.unwrap().status.unwrap();
+    let programmed = conditions::find(&st.conditions, n::TRAFFIC_MANAGER_PROFILE_PROGRAMMED).unwrap();
+    assert!(programmed.message.contains("1 endpoint(s) fail their health checks"), "{}", programmed.message);
+    services2.patch("b", &PatchParams::default(), &health("true")).await.unwrap();
+    wait::until("member-2 back", std::time::Duration::from_secs(45), || async {
+        Ok(send(&proxy, 40).await.contains_key("member-2").then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // Requests in flight to an endpoint that is taken out finish there.
+    let slow: Vec<_> =
+        (0..8).map(|_| tokio::spawn(async move { fleet::probe::get(addr, "/slow/1500").await })).collect();
+    // They are on their way once the data plane counts them in flight.
+    let admin = f.hub_agent;
+    wait::until("8 slow requests in flight", TIMEOUT, || async {
+        let (_, body) = fleet::probe::get(admin, "/metrics").await?;
+        let in_flight: f64 = body
+            .lines()
+            .filter(|l| l.starts_with("flotilla_traffic_requests_in_flight{") && l.contains("profile=\"it-tm-load/app\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        Ok((in_flight >= 8.0).then_some(()))
+    })
+    .await
+    .unwrap();
+    backends.patch("a", &PatchParams::default(), &Patch::Merge(json!({"spec": {"weight": 0}}))).await.unwrap();
+    let mut answered = std::collections::BTreeMap::<String, usize>::new();
+    for s in slow {
+        let (code, body) = s.await.unwrap().expect("a slow request");
+        assert_eq!(code, 200, "{body}");
+        *answered.entry(body).or_default() += 1;
+    }
+    assert!(answered.contains_key("member-1"), "some went to member-1 before it left: {answered:?}");
+    wait::until("member-1 drained", TIMEOUT, || async {
+        Ok((send(&proxy, 20).await.get("member-2") == Some(&20)).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // Backend a (weight 0) deleted under load: nothing lost.
+    backends.delete("a", &DeleteParams::default()).await.unwrap();
+    wait::until("backend a gone from the data plane", TIMEOUT, || async {
+        Ok(backends.get_opt("a").await?.is_none().then_some(()))
+    })
+    .await
+    .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+    assert_eq!(failed.load(Ordering::Relaxed), 0, "{} requests answered, none may fail", ok.load(Ordering::Relaxed));
+    assert!(ok.load(Ordering::Relaxed) > 100, "the load ran");
+
+    // The profile deleted: its proxy stops listening.
+    profiles.delete("app", &DeleteParams::default()).await.unwrap();
+    wait::until("the proxy closed", TIMEOUT, || async {
+        Ok(tokio::net::TcpStream::connect(addr).await.is_err().then_some(()))
+    })
+    .await
+    .unwrap();
+}

@@ -45,6 +45,7 @@ pub struct Metrics {
     latency: Family<EndpointLabels, Histogram>,
     weight: Family<EndpointLabels, Gauge>,
     healthy: Family<EndpointLabels, Gauge>,
+    in_flight: Family<EndpointLabels, Gauge>,
 }
 
 impl Metrics {
@@ -56,6 +57,7 @@ impl Metrics {
             }),
             weight: Family::default(),
             healthy: Family::default(),
+            in_flight: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("flotilla_traffic");
         r.register(
@@ -70,6 +72,11 @@ impl Metrics {
         );
         r.register("endpoint_weight", "Each endpoint's current weight", m.weight.clone());
         r.register("endpoint_healthy", "1 while the endpoint passes its health checks", m.healthy.clone());
+        r.register(
+            "requests_in_flight",
+            "Requests (HTTP) or connections (TCP) under way to each endpoint, removed ones included until they finish",
+            m.in_flight.clone(),
+        );
         m
     }
 }
@@ -129,18 +136,29 @@ impl Plane {
             let table = Arc::new(Table::default());
             let m = self.metrics.clone();
             let profile = key.to_string();
-            let observe: proxy::Observe = Arc::new(move |endpoint: &str, cluster: &str, ok: bool, secs: f64| {
-                let result = if ok { "ok" } else { "error" };
-                let labels = ResultLabels {
-                    profile: profile.clone(),
-                    endpoint: endpoint.into(),
-                    cluster: cluster.into(),
-                    result: result.into(),
-                };
-                m.requests.get_or_create(&labels).inc();
-                let labels =
-                    EndpointLabels { profile: profile.clone(), endpoint: endpoint.into(), cluster: cluster.into() };
-                m.latency.get_or_create(&labels).observe(secs);
+            let (m2, profile2) = (m.clone(), profile.clone());
+            let observe: proxy::Observe = Arc::new(proxy::Observer {
+                done: Box::new(move |endpoint: &str, cluster: &str, ok: bool, secs: f64| {
+                    let result = if ok { "ok" } else { "error" };
+                    let labels = ResultLabels {
+                        profile: profile.clone(),
+                        endpoint: endpoint.into(),
+                        cluster: cluster.into(),
+                        result: result.into(),
+                    };
+                    m.requests.get_or_create(&labels).inc();
+                    let labels =
+                        EndpointLabels { profile: profile.clone(), endpoint: endpoint.into(), cluster: cluster.into() };
+                    m.latency.get_or_create(&labels).observe(secs);
+                }),
+                in_flight: Box::new(move |endpoint: &str, cluster: &str, delta: i64| {
+                    let labels = EndpointLabels {
+                        profile: profile2.clone(),
+                        endpoint: endpoint.into(),
+                        cluster: cluster.into(),
+                    };
+                    m2.in_flight.get_or_create(&labels).inc_by(delta);
+                }),
             });
             let serve = if http {
                 tokio::spawn(proxy::serve_http(listener, table.clone(), observe))

@@ -26,8 +26,14 @@ const MAX_BODY: usize = 16 << 20;
 
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
-/// Per-request observations for metrics: (endpoint name, cluster, ok, seconds).
-pub type Observe = Arc<dyn Fn(&str, &str, bool, f64) + Send + Sync>;
+/// What the proxies report per endpoint (name, cluster): a request or
+/// connection done (ok, seconds), and the number in flight going up or down.
+pub struct Observer {
+    pub done: Box<dyn Fn(&str, &str, bool, f64) + Send + Sync>,
+    pub in_flight: Box<dyn Fn(&str, &str, i64) + Send + Sync>,
+}
+
+pub type Observe = Arc<Observer>;
 
 fn text(status: StatusCode, s: &str) -> Response<Body> {
     let body = Full::new(Bytes::from(s.to_string())).map_err(|never: Infallible| match never {}).boxed();
@@ -61,23 +67,26 @@ async fn forward(
         let out = out.body(Full::new(body.clone())).expect("a valid request");
         let started = Instant::now();
         ep.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match client.request(out).await {
+        (observe.in_flight)(&ep.name, &ep.cluster, 1);
+        let result = client.request(out).await;
+        (observe.in_flight)(&ep.name, &ep.cluster, -1);
+        match result {
             Ok(resp) => {
                 let ok = !resp.status().is_server_error();
-                observe(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
+                (observe.done)(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
                 let (p, b) = resp.into_parts();
                 return Ok(Response::from_parts(p, b.boxed()));
             }
             Err(e) if e.is_connect() => {
                 // Nothing was sent: safe to try another endpoint.
                 ep.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                observe(&ep.name, &ep.cluster, false, started.elapsed().as_secs_f64());
+                (observe.done)(&ep.name, &ep.cluster, false, started.elapsed().as_secs_f64());
                 debug!(endpoint = %ep.name, error = %e, "connect failed; trying another endpoint");
                 tried.push(i);
             }
             Err(e) => {
                 ep.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                observe(&ep.name, &ep.cluster, false, started.elapsed().as_secs_f64());
+                (observe.done)(&ep.name, &ep.cluster, false, started.elapsed().as_secs_f64());
                 return Ok(text(StatusCode::BAD_GATEWAY, &format!("endpoint {}: {e}", ep.name)));
             }
         }
@@ -112,13 +121,15 @@ pub async fn serve_tcp(listener: TcpListener, table: Arc<Table>, observe: Observ
                 ep.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 match TcpStream::connect(ep.addr).await {
                     Ok(mut outbound) => {
+                        (observe.in_flight)(&ep.name, &ep.cluster, 1);
                         let ok = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await.is_ok();
-                        observe(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
+                        (observe.in_flight)(&ep.name, &ep.cluster, -1);
+                        (observe.done)(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
                         return;
                     }
                     Err(_) => {
                         ep.errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        observe(&ep.name, &ep.cluster, false, started.elapsed().as_secs_f64());
+                        (observe.done)(&ep.name, &ep.cluster, false, started.elapsed().as_secs_f64());
                         tried.push(i);
                     }
                 }
@@ -157,7 +168,11 @@ mod tests {
     async fn proxy(table: Arc<Table>) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve_http(listener, table, Arc::new(|_: &str, _: &str, _: bool, _: f64| {})));
+        let observe = Observer {
+            done: Box::new(|_: &str, _: &str, _: bool, _: f64| {}),
+            in_flight: Box::new(|_: &str, _: &str, _: i64| {}),
+        };
+        tokio::spawn(serve_http(listener, table, Arc::new(observe)));
         addr
     }
 

@@ -336,7 +336,9 @@ async fn health_checks_fail_over_in_flight_requests_drain_and_deletions_under_lo
         let (_, body) = fleet::probe::get(admin, "/metrics").await?;
         let in_flight: f64 = body
             .lines()
-            .filter(|l| l.starts_with("flotilla_traffic_requests_in_flight{") && l.contains("profile=\"it-tm-load/app\""))
+            .filter(|l| {
+                l.starts_with("flotilla_traffic_requests_in_flight{") && l.contains("profile=\"it-tm-load/app\"")
+            })
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum();
         Ok((in_flight >= 8.0).then_some(()))

@@ -29,9 +29,14 @@ pub type Body = BoxBody<Bytes, hyper::Error>;
 /// What the proxies report per endpoint (name, cluster): a request or
 /// connection done (ok, seconds), and the number in flight going up or down.
 pub struct Observer {
-    pub done: Box<dyn Fn(&str, &str, bool, f64) + Send + Sync>,
-    pub in_flight: Box<dyn Fn(&str, &str, i64) + Send + Sync>,
+    pub done: Box<Done>,
+    pub in_flight: Box<InFlight>,
 }
+
+/// (endpoint, cluster, ok, seconds).
+pub type Done = dyn Fn(&str, &str, bool, f64) + Send + Sync;
+/// (endpoint, cluster, change).
+pub type InFlight = dyn Fn(&str, &str, i64) + Send + Sync;
 
 pub type Observe = Arc<Observer>;
 

@@ -379,3 +379,57 @@ async fn health_checks_fail_over_in_flight_requests_drain_and_deletions_under_lo
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn endpoint_weights_split_a_backend_over_three_clusters_by_their_export_weights() {
+    use apis::networking::{TrafficManagerBackend, TrafficManagerProfile};
+
+    let f = fleet();
+    let hub = f.hub.client().await;
+    let (ns, port) = ("it-tm-three", 18084);
+    create_namespace(&hub, ns).await;
+    for (i, w) in [(0, "1"), (1, "2"), (2, "3")] {
+        let m = f.members[i].client().await;
+        create_namespace(&m, ns).await;
+        exported(&m, ns, "web", port).await;
+        let weight = Patch::Merge(json!({"metadata": {"annotations": {SERVICE_EXPORT_WEIGHT: w}}}));
+        Api::<ServiceExport>::namespaced(m, ns).patch("web", &PatchParams::default(), &weight).await.unwrap();
+    }
+    let tm = |kind: &str, name: &str, spec: serde_json::Value| -> serde_json::Value {
+        json!({"apiVersion": "networking.fleet.azure.com/v1beta1", "kind": kind,
+               "metadata": {"name": name, "namespace": ns}, "spec": spec})
+    };
+    let p: TrafficManagerProfile = serde_json::from_value(tm(
+        "TrafficManagerProfile",
+        "app",
+        json!({"monitorConfig": {"port": port, "path": "/healthz"}}),
+    ))
+    .unwrap();
+    Api::<TrafficManagerProfile>::namespaced(hub.clone(), ns).create(&PostParams::default(), &p).await.unwrap();
+    let spec = json!({"profile": {"name": "app"}, "backend": {"name": "web"}, "weight": 500});
+    let b: TrafficManagerBackend = serde_json::from_value(tm("TrafficManagerBackend", "web", spec)).unwrap();
+    let backends = Api::<TrafficManagerBackend>::namespaced(hub.clone(), ns);
+    backends.create(&PostParams::default(), &b).await.unwrap();
+    // ceil(500 × w / 6) for weights 1, 2, 3.
+    let want = vec![
+        ("member-1".to_string(), Some(84), Some(1)),
+        ("member-2".to_string(), Some(167), Some(2)),
+        ("member-3".to_string(), Some(250), Some(3)),
+    ];
+    let got = wait::until("three weighted endpoints", TIMEOUT, || async {
+        let st = backends.get("web").await?.status.unwrap_or_default();
+        let mut got: Vec<(String, Option<i64>, Option<i64>)> = st
+            .endpoints
+            .iter()
+            .map(|e| {
+                let from = e.from.clone().unwrap();
+                (from.cluster, e.weight, from.weight)
+            })
+            .collect();
+        got.sort();
+        Ok((got == want).then_some(st))
+    })
+    .await
+    .unwrap();
+    assert!(got.endpoints.iter().all(|e| e.target.as_deref().is_some_and(|t| t.starts_with("127.0.10."))), "{got:?}");
+}

@@ -28,11 +28,14 @@ pub struct FleetOptions {
     /// Run the hub agent and one member agent per member (and join them);
     /// `None` for bare control planes.
     pub agents: Option<AgentOptions>,
+    /// How many members join at start (their MemberClusters created); the
+    /// others' agents run, waiting for a MemberCluster. `None`: all.
+    pub joined: Option<usize>,
 }
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        Self { members: 2, nodes_per_member: 2, dir: None, agents: Some(AgentOptions::default()) }
+        Self { members: 2, nodes_per_member: 2, dir: None, agents: Some(AgentOptions::default()), joined: None }
     }
 }
 
@@ -83,7 +86,7 @@ impl Fleet {
         let mut fleet =
             Self { hub, members, dir, startup: Duration::ZERO, hub_agent: None, member_agents: Vec::new(), temp };
         if let Some(agents) = &opts.agents {
-            fleet.start_agents(agents).await?;
+            fleet.start_agents(agents, opts.joined.unwrap_or(opts.members)).await?;
         }
         fleet.startup = began.elapsed();
         Ok(fleet)
@@ -91,18 +94,21 @@ impl Fleet {
 
     /// Starts the hub agent, then per member its MemberCluster and agent, and
     /// waits until every member has joined.
-    async fn start_agents(&mut self, opts: &AgentOptions) -> anyhow::Result<()> {
+    async fn start_agents(&mut self, opts: &AgentOptions, joined: usize) -> anyhow::Result<()> {
         let hub = Hub::of(&self.hub);
         let agents_dir = self.dir.join("agents");
         std::fs::create_dir_all(&agents_dir)?;
         self.hub_agent = Some(agents::start_hub_agent(&hub, &agents_dir, opts).await?);
         let client = self.hub.client().await?;
-        for m in &self.members {
-            agents::create_member_cluster(&client, &m.name, opts.heartbeat_period_seconds).await?;
+        for (i, m) in self.members.iter().enumerate() {
+            if i < joined {
+                agents::create_member_cluster(&client, &m.name, opts.heartbeat_period_seconds).await?;
+            }
             let agent = agents::start_member_agent(&hub, &m.name, &m.kubeconfig, &agents_dir)?;
             self.member_agents.push((m.name.clone(), agent));
         }
-        let joins = self.members.iter().map(|m| agents::wait_joined(&client, &m.name, Duration::from_secs(60)));
+        let joins =
+            self.members.iter().take(joined).map(|m| agents::wait_joined(&client, &m.name, Duration::from_secs(60)));
         let hub_admin = self.hub_agent.as_ref().map(|a| a.admin).expect("started above");
         let ready = crate::wait::until("the hub agent to be ready", Duration::from_secs(60), || async move {
             Ok((crate::probe::get(hub_admin, "/readyz").await.ok().map(|r| r.0) == Some(200)).then_some(()))

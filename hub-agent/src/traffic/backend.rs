@@ -102,7 +102,11 @@ pub fn status(input: &Input) -> (Vec<TrafficManagerEndpointStatus>, (Status, &'s
         })
         .collect();
     if bad.is_empty() {
-        let m = format!("{} endpoint(s) from ServiceImport {}", split.len(), input.import_name);
+        // KubeFleet's words.
+        let m = format!(
+            "{} service(s) exported from clusters have been accepted as Traffic Manager endpoints",
+            split.len()
+        );
         return (endpoints, (Status::True, n::REASON_BACKEND_ACCEPTED, m));
     }
     let why: Vec<String> = bad.iter().map(|e| format!("{}: {}", e.cluster, e.problem().expect("bad"))).collect();

@@ -98,6 +98,24 @@ pub fn of(group: &str, kind: &str, obj: &Value) -> Availability {
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             yes(condition_true(obj, "Established") && condition_true(obj, "NamesAccepted"))
         }
+        // Flotilla tracks what KubeFleet cannot: a ServiceExport says whether
+        // the member agent exported its Service (Valid), so a rollout need not
+        // wait out unavailablePeriodSeconds for it.
+        ("networking.fleet.azure.com", "ServiceExport") => {
+            let valid = obj["status"]["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "Valid"));
+            match valid {
+                Some(c) if c["status"] == "True" && c["observedGeneration"] == obj["metadata"]["generation"] => {
+                    Availability::Available
+                }
+                Some(c) if c["status"] == "False" && c["observedGeneration"] == obj["metadata"]["generation"] => {
+                    Availability::Failed(format!(
+                        "the Service cannot be exported: {}",
+                        c["message"].as_str().unwrap_or_default()
+                    ))
+                }
+                _ => Availability::NotYetAvailable,
+            }
+        }
         ("policy", "PodDisruptionBudget") => {
             let cond_current = obj["status"]["conditions"].as_array().is_some_and(|cs| {
                 cs.iter().any(|c| {
@@ -135,6 +153,18 @@ mod tests {
         // No replicas field means one.
         let one = json!({"metadata": {"generation": 1}, "spec": {}, "status": {"observedGeneration": 1, "availableReplicas": 1, "updatedReplicas": 1}});
         assert_eq!(of("apps", "Deployment", &one), Availability::Available);
+    }
+
+    #[test]
+    fn a_service_export_is_available_once_its_service_is_exported() {
+        let se = |status: &str| {
+            json!({"metadata": {"generation": 2}, "status": {"conditions": [
+                {"type": "Valid", "status": status, "observedGeneration": 2, "message": "m"}]}})
+        };
+        let group = "networking.fleet.azure.com";
+        assert_eq!(of(group, "ServiceExport", &se("True")), Availability::Available);
+        assert!(matches!(of(group, "ServiceExport", &se("False")), Availability::Failed(_)));
+        assert_eq!(of(group, "ServiceExport", &json!({"metadata": {"generation": 1}})), Availability::NotYetAvailable);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod kubeconfig;
 pub mod kwok;
 pub mod loadbalancer;
+pub mod migration;
 pub mod pki;
 pub mod ports;
 pub mod probe;

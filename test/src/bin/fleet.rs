@@ -32,10 +32,17 @@ enum Cmd {
         members: usize,
         #[arg(long, default_value_t = 2)]
         nodes_per_member: usize,
+        /// How many members join at once (the others' agents wait for a MemberCluster); all by default.
+        #[arg(long)]
+        joined: Option<usize>,
         /// Stay in the foreground (what `up` runs in the background).
         #[arg(long)]
         foreground: bool,
     },
+    /// Walk KubeFleet's migration tutorial (seed 002) on the running fleet,
+    /// started with `up --members 2 --joined 1`: test-app moves from member-1
+    /// to member-2 under a load through the traffic data plane.
+    Migrate,
     /// Stop the fleet `up` started.
     Down,
     /// Print the fleet's processes and memory.
@@ -49,8 +56,13 @@ const LOG: &str = "fleet.log";
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Cmd::Up { members, nodes_per_member, foreground: true } => run_foreground(&cli.dir, members, nodes_per_member),
-        Cmd::Up { members, nodes_per_member, foreground: false } => up(&cli.dir, members, nodes_per_member),
+        Cmd::Up { members, nodes_per_member, joined, foreground: true } => {
+            run_foreground(&cli.dir, members, nodes_per_member, joined)
+        }
+        Cmd::Up { members, nodes_per_member, joined, foreground: false } => {
+            up(&cli.dir, members, nodes_per_member, joined)
+        }
+        Cmd::Migrate => migrate(&cli.dir),
         Cmd::Down => down(&cli.dir),
         Cmd::Status => status(&cli.dir),
     }
@@ -61,7 +73,7 @@ fn running_pid(dir: &Path) -> Option<u32> {
     process::alive(pid).then_some(pid)
 }
 
-fn up(dir: &Path, members: usize, nodes: usize) -> anyhow::Result<()> {
+fn up(dir: &Path, members: usize, nodes: usize, joined: Option<usize>) -> anyhow::Result<()> {
     if let Some(pid) = running_pid(dir) {
         bail!("a fleet is already running (pid {pid}); run `make fleet-down` first");
     }
@@ -74,6 +86,7 @@ fn up(dir: &Path, members: usize, nodes: usize) -> anyhow::Result<()> {
         Command::new(std::env::current_exe()?)
             .args(["--dir", &dir.display().to_string(), "up", "--foreground"])
             .args(["--members", &members.to_string(), "--nodes-per-member", &nodes.to_string()])
+            .args(joined.map(|j| format!("--joined={j}")))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -97,16 +110,21 @@ fn up(dir: &Path, members: usize, nodes: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_foreground(dir: &Path, members: usize, nodes_per_member: usize) -> anyhow::Result<()> {
+fn run_foreground(dir: &Path, members: usize, nodes_per_member: usize, joined: Option<usize>) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let state = std::path::absolute(dir.join("state"))?;
         // Left behind if an earlier fleet was killed; `ready` must mean this one.
         let _ = std::fs::remove_file(dir.join(READY));
         let _ = std::fs::remove_dir_all(&state);
-        let mut f =
-            Fleet::start(FleetOptions { members, nodes_per_member, dir: Some(state.clone()), ..Default::default() })
-                .await?;
+        let mut f = Fleet::start(FleetOptions {
+            members,
+            nodes_per_member,
+            joined,
+            dir: Some(state.clone()),
+            ..Default::default()
+        })
+        .await?;
         let configs = export_kubeconfigs(&f, dir)?;
         let mut text = String::new();
         for (name, path) in &configs {
@@ -187,5 +205,40 @@ fn status(dir: &Path) -> anyhow::Result<()> {
     for (plane, rss) in per_plane {
         println!("  {plane:<10} total                    {:>7.1} MiB", rss as f64 / 1024.0);
     }
+    Ok(())
+}
+
+/// The migration tutorial on the running fleet, a line per step and a live
+/// line of the traffic split; fails if any step or any request fails.
+fn migrate(dir: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    use fleet::migration::{self, Line};
+    let rt = tokio::runtime::Runtime::new()?;
+    let outcome = rt.block_on(async {
+        let hub = fleet::kubeconfig::client(&dir.join("hub.kubeconfig")).await?;
+        let m1 = fleet::kubeconfig::client(&dir.join("member-1.kubeconfig")).await?;
+        let m2 = fleet::kubeconfig::client(&dir.join("member-2.kubeconfig")).await?;
+        migration::run(&hub, &m1, &m2, |line| match line {
+            Line::Step(s) => println!("\rdemo: {s}{:20}", ""),
+            Line::Split { requests, failed, answered } => {
+                let share = |m: &str| answered.get(m).copied().unwrap_or(0) * 100 / requests.max(1);
+                print!(
+                    "\r  traffic: member-1 {:>3}%  member-2 {:>3}%  ({requests} requests, {failed} failed)",
+                    share("member-1"),
+                    share("member-2")
+                );
+                let _ = std::io::stdout().flush();
+            }
+        })
+        .await
+    });
+    println!();
+    let outcome = outcome?;
+    println!(
+        "demo: migrated test-app from member-1 to member-2: requests={} failed={}",
+        outcome.requests, outcome.failed
+    );
+    anyhow::ensure!(outcome.failed == 0, "{} requests failed", outcome.failed);
     Ok(())
 }

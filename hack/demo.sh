@@ -15,7 +15,7 @@ fleet=target/debug/fleet
 
 step() { printf '\ndemo: %s\n' "$*"; }
 
-if "$fleet" --dir "$dir" status | grep -q "running (pid"; then
+if "$fleet" --dir "$dir" status 2>/dev/null | grep "running (pid" >/dev/null; then
   step "a fleet is already running; restarting it"
   "$fleet" --dir "$dir" down
 fi

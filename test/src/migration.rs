@@ -38,7 +38,18 @@ use serde_json::json;
 #[derive(Clone, Debug)]
 pub enum Line {
     Step(String),
-    Split { requests: usize, failed: usize, answered: BTreeMap<String, usize> },
+    /// All requests and failures so far, and the answers by member over the last half second.
+    Split {
+        requests: usize,
+        failed: usize,
+        window: BTreeMap<String, usize>,
+    },
+    /// At the end of a step: the same, over the step.
+    Checkpoint {
+        requests: usize,
+        failed: usize,
+        window: BTreeMap<String, usize>,
+    },
 }
 
 /// `ensure!` for equality, saying both sides.
@@ -228,19 +239,36 @@ pub async fn run(
         })
     };
 
+    // The split over each step, said when the step is done.
+    let checkpoint = {
+        let (answered, failed, say) = (answered.clone(), failed.clone(), say.clone());
+        let mark = Mutex::new(BTreeMap::<String, usize>::new());
+        move || {
+            let now = answered.lock().expect("answers").clone();
+            let mut before = mark.lock().expect("mark");
+            let window = now.iter().map(|(m, n)| (m.clone(), n - before.get(m).copied().unwrap_or(0))).collect();
+            let failed = failed.load(Ordering::Relaxed);
+            say(Line::Checkpoint { requests: now.values().sum::<usize>() + failed, failed, window });
+            *before = now;
+        }
+    };
     let reporter = {
         let (stop, answered, failed, say) = (stop.clone(), answered.clone(), failed.clone(), say.clone());
         tokio::spawn(async move {
+            let mut before: BTreeMap<String, usize> = BTreeMap::new();
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                let answered = answered.lock().expect("answers").clone();
+                let now = answered.lock().expect("answers").clone();
                 let failed = failed.load(Ordering::Relaxed);
-                say(Line::Split { requests: answered.values().sum::<usize>() + failed, failed, answered });
+                let window = now.iter().map(|(m, n)| (m.clone(), n - before.get(m).copied().unwrap_or(0))).collect();
+                say(Line::Split { requests: now.values().sum::<usize>() + failed, failed, window });
+                before = now;
             }
         })
     };
 
     // Member-2 joins, labelled cluster-name: member-2: the CRP places everything there too.
+    checkpoint();
     say(Line::Step("member-2 joins (label cluster-name: member-2): crp-availability places test-app there too".into()));
     agents::create_member_cluster(&hub, "member-2", 60).await?;
     let mc = Api::<MemberCluster>::all(hub.clone()).get("member-2").await?;
@@ -264,12 +292,14 @@ pub async fn run(
         anyhow::ensure!(selected.contains(&r.to_string()), "{r} in {selected:?}");
     }
     // member-2's nginx-service has no DNS label: the backend is Invalid, traffic stays on member-1.
+    checkpoint();
     say(Line::Step("member-2's nginx-service has no DNS label: nginx-backend is Accepted=False (Invalid), traffic stays on member-1".into()));
     let (accepted, eps) = wait_backend(&hub, "nginx-backend", "nginx-backend invalid", |a, _| a == "False").await?;
     check_eq!((accepted.as_str(), eps), ("False", vec!["member-1".to_string()]));
     wait_traffic(addr, &["member-1"], "traffic still on member-1").await?;
 
     // Stop exposing nginx-service on member-2: its ServiceExport and Service leave.
+    checkpoint();
     say(Line::Step("ro-nginx-service-export and ro-nginx-service (Delete on member-2): nginx-service and its ServiceExport leave member-2".into()));
     apply(&hub, "ro-nginx-service-export.yaml").await?;
     apply(&hub, "ro-nginx-service-delete.yaml").await?;
@@ -280,6 +310,7 @@ pub async fn run(
     anyhow::ensure!(exists::<Deployment>(&m2, "nginx-deployment").await?, "the Deployment runs on member-2");
 
     // nginx-service-2 on member-2 only, with its DNS label, and its backend: traffic on both.
+    checkpoint();
     say(Line::Step("ro-nginx-service-export-2, ro-nginx-service-2, nginx-service-2 and nginx-backend-2 (weight 100): traffic on both members".into()));
     apply(&hub, "ro-nginx-service-export-2.yaml").await?;
     apply(&hub, "ro-nginx-service-2.yaml").await?;
@@ -301,6 +332,7 @@ pub async fn run(
     wait_traffic(addr, &["member-1", "member-2"], "traffic on both members").await?;
 
     // Shift the weights, then stop serving from member-1.
+    checkpoint();
     say(Line::Step("nginx-backend weight 0, then deleted: all traffic to member-2".into()));
     let tmb = Api::<TrafficManagerBackend>::namespaced(hub.clone(), NS);
     tmb.patch("nginx-backend", &PatchParams::default(), &Patch::Merge(json!({"spec": {"weight": 0}}))).await?;
@@ -310,6 +342,7 @@ pub async fn run(
     wait_traffic(addr, &["member-2"], "still member-2 only").await?;
 
     // member-1 leaves: what was placed stays there; the fleet networking objects are removed.
+    checkpoint();
     say(Line::Step(
         "MemberCluster member-1 deleted: it leaves with the Deployment and Service in place, its ServiceExport removed"
             .into(),
@@ -323,6 +356,7 @@ pub async fn run(
     anyhow::ensure!(exists::<Service>(&m1, "nginx-service").await?, "member-1 keeps the Service");
 
     // Clean up what member-2 does not use.
+    checkpoint();
     say(Line::Step("cleanup: ro-nginx-service-export, ro-nginx-service, the ServiceExport and Service nginx-service deleted on the hub".into()));
     for (kind, name) in [("ResourceOverride", "ro-nginx-service-export"), ("ResourceOverride", "ro-nginx-service")] {
         let api: Api<apis::placement::ResourceOverride> = Api::namespaced(hub.clone(), NS);
@@ -336,6 +370,7 @@ pub async fn run(
     .await?;
     wait_traffic(addr, &["member-2"], "member-2 serves after cleanup").await?;
 
+    checkpoint();
     stop.store(true, Ordering::Relaxed);
     load.await?;
     reporter.await?;

@@ -211,7 +211,7 @@ fn status(dir: &Path) -> anyhow::Result<()> {
 /// The migration tutorial on the running fleet, a line per step and a live
 /// line of the traffic split; fails if any step or any request fails.
 fn migrate(dir: &Path) -> anyhow::Result<()> {
-    use std::io::Write;
+    use std::io::{IsTerminal, Write};
 
     use fleet::migration::{self, Line};
     let rt = tokio::runtime::Runtime::new()?;
@@ -219,17 +219,33 @@ fn migrate(dir: &Path) -> anyhow::Result<()> {
         let hub = fleet::kubeconfig::client(&dir.join("hub.kubeconfig")).await?;
         let m1 = fleet::kubeconfig::client(&dir.join("member-1.kubeconfig")).await?;
         let m2 = fleet::kubeconfig::client(&dir.join("member-2.kubeconfig")).await?;
-        migration::run(&hub, &m1, &m2, |line| match line {
-            Line::Step(s) => println!("\rdemo: {s}{:20}", ""),
-            Line::Split { requests, failed, answered } => {
-                let share = |m: &str| answered.get(m).copied().unwrap_or(0) * 100 / requests.max(1);
-                print!(
-                    "\r  traffic: member-1 {:>3}%  member-2 {:>3}%  ({requests} requests, {failed} failed)",
-                    share("member-1"),
-                    share("member-2")
-                );
+        // On a terminal the split is one live line; elsewhere (a log) a line per step.
+        let tty = std::io::stdout().is_terminal();
+        let text = move |requests: usize, failed: usize, window: &std::collections::BTreeMap<String, usize>| {
+            let total = window.values().sum::<usize>().max(1);
+            let share = |m: &str| window.get(m).copied().unwrap_or(0) * 100 / total;
+            format!(
+                "  traffic{}: member-1 {:>3}%  member-2 {:>3}%   ({requests} requests, {failed} failed)",
+                if tty { "" } else { " during the step" },
+                share("member-1"),
+                share("member-2")
+            )
+        };
+        migration::run(&hub, &m1, &m2, move |line| match line {
+            Line::Step(s) => {
+                if tty {
+                    print!("\r\x1b[2K");
+                }
+                println!("demo: {s}");
+            }
+            Line::Split { requests, failed, window } if tty => {
+                print!("\r\x1b[2K{}", text(requests, failed, &window));
                 let _ = std::io::stdout().flush();
             }
+            Line::Checkpoint { requests, failed, window } if !tty && window.values().sum::<usize>() > 0 => {
+                println!("{}", text(requests, failed, &window))
+            }
+            _ => {}
         })
         .await
     });

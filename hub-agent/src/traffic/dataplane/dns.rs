@@ -102,10 +102,18 @@ impl RequestHandler for Handler {
 
 /// Serves DNS on `addr` (UDP and TCP) for `zone` until the task is aborted.
 pub async fn serve(addr: SocketAddr, zone: String, names: Names) -> std::io::Result<()> {
-    let mut server = Server::new(Handler { names, zone: fqdn(&zone) });
-    server.register_socket(UdpSocket::bind(addr).await?);
-    server.register_listener(TcpListener::bind(addr).await?, std::time::Duration::from_secs(5), 4096);
+    let (udp, tcp) = (UdpSocket::bind(addr).await?, TcpListener::bind(addr).await?);
     info!(%addr, %zone, "serving the profiles' DNS names");
+    serve_on(udp, Some(tcp), zone, names).await
+}
+
+/// Serves DNS on bound sockets.
+pub async fn serve_on(udp: UdpSocket, tcp: Option<TcpListener>, zone: String, names: Names) -> std::io::Result<()> {
+    let mut server = Server::new(Handler { names, zone: fqdn(&zone) });
+    server.register_socket(udp);
+    if let Some(tcp) = tcp {
+        server.register_listener(tcp, std::time::Duration::from_secs(5), 4096);
+    }
     server.block_until_done().await.map_err(std::io::Error::other)
 }
 
@@ -147,9 +155,9 @@ mod tests {
         };
         table.store(&[ep([127, 0, 10, 1], 1), ep([127, 0, 10, 2], 0)], 1);
         names.set("app-web.trafficmanager.flotilla.local", table.clone());
-        let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        tokio::spawn(serve(addr, "trafficmanager.flotilla.local".into(), names.clone()));
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        tokio::spawn(serve_on(udp, None, "trafficmanager.flotilla.local".into(), names.clone()));
 
         let m = ask(addr, "APP-web.trafficmanager.flotilla.local.").await;
         assert_eq!(m.metadata.response_code, ResponseCode::NoError);

@@ -322,6 +322,10 @@ async fn main() -> anyhow::Result<()> {
         json!({"direct_rps": direct_rps, "proxy_rps": proxy_rps, "ratio": proxy_rps / direct_rps,
                "direct_p99_ms": ms(direct_p99), "proxy_p99_ms": ms(proxy_p99)}),
     );
+    // This process hosts the members' load balancers: after the loads above, a leak shows here.
+    let rss = fleet::process::rss_bytes(std::process::id()) as f64 / (1 << 20) as f64;
+    println!("  bench process (load generator and load balancers) RSS: {rss:.1} MiB");
+    out.insert("bench_rss_mib".into(), json!(rss));
     out.insert("rate".into(), json!(rate));
     out.insert("step_seconds".into(), json!(step.as_secs()));
     let dir = fleet::assets::repo_root().join("target/bench");

@@ -13,7 +13,7 @@ use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -45,16 +45,21 @@ pub const HEALTHY: &str = "loadbalancer.flotilla.dev/healthy";
 
 /// Serves `name` on `addr` until aborted (connections included); `healthy` says how `/healthz` answers.
 async fn backend(addr: SocketAddr, name: String, healthy: Arc<AtomicBool>) {
-    let listener = match TcpListener::bind(addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("loadbalancer: cannot listen on {addr}: {e}");
-            return;
-        }
-    };
+    match TcpListener::bind(addr).await {
+        Ok(l) => serve(l, name, healthy, Arc::default()).await,
+        Err(e) => eprintln!("loadbalancer: cannot listen on {addr}: {e}"),
+    }
+}
+
+/// The accept loop of `backend`. `open` is the number of connection tasks
+/// held, kept current at each accept: finished ones are reaped there, so a
+/// long load of short connections keeps memory flat.
+async fn serve(listener: TcpListener, name: String, healthy: Arc<AtomicBool>, open: Arc<AtomicUsize>) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let Ok((s, _)) = listener.accept().await else { continue };
+        while connections.try_join_next().is_some() {}
+        open.store(connections.len() + 1, Ordering::Relaxed);
         let (name, healthy) = (name.clone(), healthy.clone());
         connections.spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -148,5 +153,40 @@ async fn run(client: Client, member: String, index: usize) {
                 let _ = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(patch)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn finished_connections_are_reaped() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = Arc::new(AtomicUsize::new(0));
+        let server = tokio::spawn(serve(listener, "member-1".into(), Arc::new(AtomicBool::new(true)), open.clone()));
+        for _ in 0..200 {
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+            let mut answer = String::new();
+            s.read_to_string(&mut answer).await.unwrap();
+            assert!(answer.ends_with("member-1"), "{answer}");
+        }
+        // The server sees each close a moment after the client: poll (a new
+        // connection updates the count) until the last tasks have finished.
+        let mut last = usize::MAX;
+        for _ in 0..100 {
+            drop(tokio::net::TcpStream::connect(addr).await.unwrap());
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            last = open.load(Ordering::Relaxed);
+            if last <= 3 {
+                break;
+            }
+        }
+        assert!(last <= 3, "200 closed connections still hold {last} tasks");
+        server.abort();
     }
 }

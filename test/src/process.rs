@@ -91,13 +91,7 @@ impl Process {
 
     /// Resident memory in bytes, from /proc.
     pub fn rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .map(|kib| kib * 1024)
-            .unwrap_or(0)
+        rss_bytes(self.pid())
     }
 
     /// Sends SIGTERM without waiting, so many processes can shut down at once.
@@ -133,6 +127,17 @@ impl Drop for Process {
 }
 
 /// Whether a process with this pid exists.
+/// The resident memory of process `pid` (0 if it is gone).
+pub fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map(|kib| kib * 1024)
+        .unwrap_or(0)
+}
+
 pub fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks for existence.
     unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }

@@ -177,7 +177,9 @@ fn status(dir: &Path) -> anyhow::Result<()> {
         println!("fleet: nothing running");
         return Ok(());
     };
-    println!("fleet: running (pid {pid})");
+    // The fleet process itself hosts each member's load balancer: a leak there shows here.
+    let own = process::rss_bytes(pid) as f64 / (1 << 20) as f64;
+    println!("fleet: running (pid {pid}, {own:.1} MiB: the fleet process and its load balancers)");
     // Children of the fleet process, grouped by control plane (their --name/--kubeconfig dir).
     let out = Command::new("ps").args(["--ppid", &pid.to_string(), "-o", "pid=,rss=,args="]).output()?;
     let mut per_plane: std::collections::BTreeMap<String, u64> = Default::default();

@@ -1,7 +1,11 @@
 //! The proxies. HTTP (HTTP/1.1 and HTTP/2, hyper): each request goes to an
 //! endpoint picked by weight; a failed connect is retried on another
 //! endpoint, so an endpoint that just went away costs no failed request. The
-//! request body is buffered first so it can be sent again. TCP: each
+//! request body is buffered first so it can be sent again. Hop-by-hop
+//! headers stop at the proxy both ways (`headers`), so upstream connections
+//! stay pooled whatever the client asks of its own; an HTTP/1.1 `Upgrade`
+//! (WebSocket) is forwarded only as a real upgrade, the two upgraded
+//! connections then joined byte for byte. TCP: each
 //! connection goes to a picked endpoint (retrying a failed connect) and bytes
 //! are copied both ways.
 
@@ -19,7 +23,7 @@ use hyper_util::{
 use tokio::net::{TcpListener, TcpStream};
 use tracing::debug;
 
-use super::routes::Table;
+use super::{headers, routes::Table};
 
 /// Requests above this size are refused (the body is buffered for retries).
 const MAX_BODY: usize = 16 << 20;
@@ -46,12 +50,18 @@ fn text(status: StatusCode, s: &str) -> Response<Body> {
 }
 
 async fn forward(
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     table: Arc<Table>,
     client: Client<HttpConnector, Full<Bytes>>,
     observe: Observe,
 ) -> Result<Response<Body>, Infallible> {
+    let upgrade = headers::upgrade(req.headers());
+    let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
+    let mut sent = headers::end_to_end(&parts.headers);
+    if let Some(protocol) = &upgrade {
+        headers::with_upgrade(&mut sent, protocol.clone());
+    }
     let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, &format!("request body: {e}"))),
@@ -65,21 +75,39 @@ async fn forward(
         };
         let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let uri: Uri = format!("http://{}{path}", ep.addr).parse().expect("a valid URI");
-        let mut out = Request::builder().method(parts.method.clone()).uri(uri);
-        for (k, v) in &parts.headers {
-            out = out.header(k, v);
-        }
-        let out = out.body(Full::new(body.clone())).expect("a valid request");
+        let mut out = Request::builder()
+            .method(parts.method.clone())
+            .uri(uri)
+            .body(Full::new(body.clone()))
+            .expect("a valid request");
+        *out.headers_mut() = sent.clone();
         let started = Instant::now();
         ep.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         (observe.in_flight)(&ep.name, &ep.cluster, 1);
         let result = client.request(out).await;
         (observe.in_flight)(&ep.name, &ep.cluster, -1);
         match result {
-            Ok(resp) => {
+            Ok(mut resp) => {
                 let ok = !resp.status().is_server_error();
                 (observe.done)(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
-                let (p, b) = resp.into_parts();
+                let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
+                let upgraded = switching.then(|| hyper::upgrade::on(&mut resp));
+                let (mut p, b) = resp.into_parts();
+                p.headers = headers::end_to_end(&p.headers);
+                match (upgraded, client_upgrade, &upgrade) {
+                    (Some(backend), Some(client), Some(protocol)) => {
+                        headers::with_upgrade(&mut p.headers, protocol.clone());
+                        tokio::spawn(join_upgraded(client, backend, ep.name.clone()));
+                    }
+                    // A 101 nobody asked for cannot be honoured.
+                    (Some(_), ..) => {
+                        return Ok(text(
+                            StatusCode::BAD_GATEWAY,
+                            &format!("endpoint {}: unrequested upgrade", ep.name),
+                        ));
+                    }
+                    _ => {}
+                }
                 return Ok(Response::from_parts(p, b.boxed()));
             }
             Err(e) if e.is_connect() => {
@@ -98,6 +126,16 @@ async fn forward(
     }
 }
 
+/// Copies bytes both ways between the client's and the backend's upgraded connections.
+async fn join_upgraded(client: hyper::upgrade::OnUpgrade, backend: hyper::upgrade::OnUpgrade, endpoint: String) {
+    match futures::future::try_join(client, backend).await {
+        Ok((c, b)) => {
+            let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(c), &mut TokioIo::new(b)).await;
+        }
+        Err(e) => debug!(%endpoint, error = %e, "upgrade failed"),
+    }
+}
+
 /// Serves HTTP on `listener` until the task is aborted.
 pub async fn serve_http(listener: TcpListener, table: Arc<Table>, observe: Observe) {
     let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
@@ -108,7 +146,9 @@ pub async fn serve_http(listener: TcpListener, table: Arc<Table>, observe: Obser
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |req| forward(req, table.clone(), client.clone(), observe.clone()));
-            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -224,5 +264,147 @@ mod tests {
         table.store(&[wanted("a", a, 0), wanted("b", b, 1)], 2);
         let got = send(p, 5).await;
         assert_eq!(got.get(""), Some(&5), "only b has weight and it is gone: 503s, {got:?}");
+    }
+
+    /// A backend that records every request's headers and counts accepted
+    /// connections; its answers carry hop-by-hop headers of their own. A
+    /// request with `Upgrade: echo` is switched to a connection that echoes.
+    struct Recording {
+        addr: SocketAddr,
+        seen: Arc<std::sync::Mutex<Vec<http::HeaderMap>>>,
+        accepted: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    async fn recording_backend() -> Recording {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (s2, a2) = (seen.clone(), accepted.clone());
+        tokio::spawn(async move {
+            loop {
+                let (s, _) = listener.accept().await.unwrap();
+                a2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let seen = s2.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                        seen.lock().unwrap().push(req.headers().clone());
+                        async move {
+                            if req.headers().get(http::header::UPGRADE).is_some_and(|u| u == "echo") {
+                                let on = hyper::upgrade::on(&mut req);
+                                tokio::spawn(async move {
+                                    let mut io = TokioIo::new(on.await.unwrap());
+                                    let mut buf = [0u8; 64];
+                                    while let Ok(n) = io.read(&mut buf).await {
+                                        if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                                            break;
+                                        }
+                                    }
+                                });
+                                let r = Response::builder()
+                                    .status(StatusCode::SWITCHING_PROTOCOLS)
+                                    .header("connection", "upgrade")
+                                    .header("upgrade", "echo")
+                                    .body(Full::new(Bytes::new()))
+                                    .unwrap();
+                                return Ok::<_, Infallible>(r);
+                            }
+                            let r = Response::builder()
+                                .header("keep-alive", "timeout=5")
+                                .header("connection", "x-backend-hop")
+                                .header("x-backend-hop", "1")
+                                .header("x-backend-end", "1")
+                                .body(Full::new(Bytes::from("ok")))
+                                .unwrap();
+                            Ok::<_, Infallible>(r)
+                        }
+                    });
+                    let _ = auto::Builder::new(TokioExecutor::new())
+                        .serve_connection_with_upgrades(TokioIo::new(s), svc)
+                        .await;
+                });
+            }
+        });
+        Recording { addr, seen, accepted }
+    }
+
+    /// One request on a connection of its own, as raw HTTP/1.1; the whole answer.
+    async fn raw(proxy: SocketAddr, request: &str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = TcpStream::connect(proxy).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn hop_by_hop_headers_stop_at_the_proxy_both_ways() {
+        let b = recording_backend().await;
+        let table = Arc::new(Table::default());
+        table.store(&[wanted("b", b.addr, 1)], 1);
+        let p = proxy(table).await;
+        let answer = raw(
+            p,
+            "GET / HTTP/1.1\r\nHost: app\r\nConnection: close, X-Client-Hop\r\nKeep-Alive: timeout=9\r\n\
+             Proxy-Connection: keep-alive\r\nTE: trailers\r\nUpgrade: h2c\r\nX-Client-Hop: 1\r\nX-Request-Id: 7\r\n\r\n",
+        )
+        .await;
+        let seen = b.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1);
+        for h in ["connection", "keep-alive", "proxy-connection", "te", "upgrade", "x-client-hop"] {
+            assert!(!seen[0].contains_key(h), "the backend received {h}: {:?}", seen[0]);
+        }
+        assert_eq!(seen[0].get("x-request-id").unwrap(), "7", "end-to-end headers pass");
+        assert_eq!(seen[0].get("host").unwrap(), "app");
+        let head = answer.split("\r\n\r\n").next().unwrap().to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{answer}");
+        assert!(
+            !head.contains("keep-alive") && !head.contains("x-backend-hop"),
+            "the client received hop-by-hop headers: {head}"
+        );
+        assert!(head.contains("x-backend-end: 1"), "{head}");
+    }
+
+    #[tokio::test]
+    async fn clients_that_close_their_connections_leave_the_backends_pooled() {
+        let b = recording_backend().await;
+        let table = Arc::new(Table::default());
+        table.store(&[wanted("b", b.addr, 1)], 1);
+        let p = proxy(table).await;
+        const N: usize = 50;
+        for _ in 0..N {
+            let answer = raw(p, "GET / HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n").await;
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        }
+        let accepted = b.accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(accepted <= 2, "{N} client connections cost the backend {accepted} connections");
+    }
+
+    #[tokio::test]
+    async fn an_upgrade_is_forwarded_and_joins_both_connections() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let b = recording_backend().await;
+        let table = Arc::new(Table::default());
+        table.store(&[wanted("b", b.addr, 1)], 1);
+        let p = proxy(table).await;
+        let mut s = TcpStream::connect(p).await.unwrap();
+        s.write_all(b"GET /ws HTTP/1.1\r\nHost: app\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n").await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            assert_eq!(s.read(&mut byte).await.unwrap(), 1, "closed before the answer: {head:?}");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 101"), "{head}");
+        assert!(head.contains("upgrade: echo"), "{head}");
+        let seen = b.seen.lock().unwrap().clone();
+        assert_eq!(seen[0].get("upgrade").unwrap(), "echo");
+        s.write_all(b"ping").await.unwrap();
+        let mut got = [0u8; 4];
+        s.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"ping", "bytes cross the upgraded connections");
     }
 }

@@ -136,7 +136,10 @@ impl ResourceCache {
                     }
                 }
             }
-            for (ar, caps) in group.recommended_resources() {
+            // Each kind at its most stable version: a kind served only in a
+            // version other than the group's preferred one (the envelopes,
+            // v1beta1 only, next to v1 placements) is still watched.
+            for (ar, caps) in group.resources_by_stability() {
                 let watchable = caps.supports_operation(verbs::LIST) && caps.supports_operation(verbs::WATCH);
                 if watchable && !ar.plural.contains('/') && !skip::skipped_kind(&ar.group, &ar.kind) {
                     wanted.insert((ar.group.clone(), ar.kind.clone()), (ar, caps.scope == Scope::Namespaced));

@@ -2,6 +2,7 @@
 //! real control planes, isolated per test by namespaces and names.
 
 mod apply;
+mod envelopes;
 mod foundation;
 mod membership;
 mod overrides;

@@ -79,6 +79,10 @@ fn check(o: &Value, t: EnvelopeType, namespace: &str) -> Result<(), String> {
         EnvelopeType::ClusterResourceEnvelope if !inner_ns.is_empty() => {
             Err(format!("is namespaced ({inner_ns:?}); a ClusterResourceEnvelope carries cluster-scoped objects only"))
         }
+        // As KubeFleet: without a namespace the object counts as cluster-scoped.
+        EnvelopeType::ResourceEnvelope if inner_ns.is_empty() => Err(format!(
+            "is cluster-scoped (no metadata.namespace); a ResourceEnvelope carries objects of its own namespace {namespace:?} only"
+        )),
         EnvelopeType::ResourceEnvelope | EnvelopeType::ConfigMap if !inner_ns.is_empty() && inner_ns != namespace => {
             Err(format!("is in namespace {inner_ns:?}, not the envelope's namespace {namespace:?}"))
         }
@@ -151,5 +155,18 @@ mod tests {
         assert!(
             unwrap(&cre, EnvelopeType::ClusterResourceEnvelope).unwrap_err().contains("cluster-scoped objects only")
         );
+    }
+
+    #[test]
+    fn a_resource_envelope_refuses_cluster_scoped_objects() {
+        let re = json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ResourceEnvelope",
+                        "metadata": {"name": "e", "namespace": "app"},
+                        "data": {"role.yaml": {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}},
+                                 "quota.yaml": {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "app"}}}});
+        let err = unwrap(&re, EnvelopeType::ResourceEnvelope).unwrap_err();
+        assert!(err.contains("ResourceEnvelope app/e") && err.contains("\"role.yaml\"") && err.contains("cluster-scoped"), "{err}");
+        let mut ok = re.clone();
+        ok["data"].as_object_mut().unwrap().remove("role.yaml");
+        assert_eq!(unwrap(&ok, EnvelopeType::ResourceEnvelope).unwrap().len(), 1);
     }
 }

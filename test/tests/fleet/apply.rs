@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use apis::{
     conditions::{self, placement as p},
     labels,
-    placement::{AppliedWork, ClusterResourcePlacement},
+    placement::{AppliedWork, ClusterResourcePlacement, ResourcePlacement},
 };
 use fleet::{shared::fleet, wait};
 use k8s_openapi::{
     api::{
         apps::v1::Deployment,
-        core::v1::{ConfigMap, Pod},
+        core::v1::{ConfigMap, Namespace, Pod},
     },
     apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
 };
@@ -619,4 +619,108 @@ async fn a_pass_writes_only_what_departs_from_the_manifest() {
     assert_eq!(after.metadata.resource_version, labelled.metadata.resource_version, "nothing written to settings");
     assert_eq!(after.labels().get("team").map(String::as_str), Some("x"), "others' fields stay");
     assert_eq!(work().await.metadata.resource_version, settled.metadata.resource_version, "no status written");
+}
+
+/// Waits until the placement `name` (a CRP, or an RP in `rp_namespace`) reports
+/// `index` as its observed resource index and is Available at its generation.
+async fn wait_index_available(hub: &Client, rp_namespace: Option<&str>, name: &str, index: &str) {
+    wait::until(&format!("{name} Available at resource index {index}"), TIMEOUT, || async {
+        let (status, generation, available) = match rp_namespace {
+            None => {
+                let c = get_crp(hub, name).await;
+                (c.status, c.metadata.generation, p::CRP_AVAILABLE)
+            }
+            Some(ns) => {
+                let r = Api::<ResourcePlacement>::namespaced(hub.clone(), ns).get(name).await?;
+                (r.status, r.metadata.generation, p::RP_AVAILABLE)
+            }
+        };
+        let ok = status.is_some_and(|s| {
+            s.observed_resource_index == index
+                && conditions::find(&s.conditions, available)
+                    .is_some_and(|c| c.status == "True" && c.observed_generation == generation)
+        });
+        Ok(ok.then_some(()))
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_emptied_selection_rolls_out_and_a_match_again_places_at_the_next_index() {
+    let hub = hub().await;
+    let ms = members().await;
+    let ns = "it-emptied";
+    create_namespace(&hub, ns).await;
+    let namespaces: Api<Namespace> = Api::all(hub.clone());
+    let label = |on: bool| json!({"metadata": {"labels": {"it-emptied": if on { Some("yes") } else { None }}}});
+    namespaces.patch(ns, &PatchParams::default(), &Patch::Merge(label(true))).await.unwrap();
+    let selector = json!([{"group": "", "version": "v1", "kind": "Namespace",
+                           "labelSelector": {"matchLabels": {"it-emptied": "yes"}}}]);
+    create_crp(&hub, &placement(ns, selector, json!({}))).await;
+    wait_index_available(&hub, None, ns, "0").await;
+    let on_members = |present: bool| {
+        let ms = ms.clone();
+        async move {
+            for (i, m) in ms.iter().enumerate() {
+                let api: Api<Namespace> = Api::all(m.clone());
+                wait::until(&format!("{ns} present={present} on member-{}", i + 1), TIMEOUT, || async {
+                    let live = api.get_opt(ns).await?.filter(|n| n.metadata.deletion_timestamp.is_none());
+                    Ok((live.is_some() == present).then_some(()))
+                })
+                .await
+                .unwrap();
+            }
+        }
+    };
+    on_members(true).await;
+
+    // The only match loses its label: the empty snapshot rolls out and the members let it go.
+    namespaces.patch(ns, &PatchParams::default(), &Patch::Merge(label(false))).await.unwrap();
+    wait_index_available(&hub, None, ns, "1").await;
+    assert!(get_crp(&hub, ns).await.status.unwrap().selected_resources.is_empty());
+    on_members(false).await;
+
+    // Matching again places it at the next index.
+    namespaces.patch(ns, &PatchParams::default(), &Patch::Merge(label(true))).await.unwrap();
+    wait_index_available(&hub, None, ns, "2").await;
+    on_members(true).await;
+}
+
+#[tokio::test]
+async fn a_resource_placement_whose_selection_empties_removes_what_it_placed() {
+    let hub = hub().await;
+    let ms = members().await;
+    let ns = "it-emptied-rp";
+    create_namespace(&hub, ns).await;
+    for m in &ms {
+        create_namespace(m, ns).await;
+    }
+    let maps: Api<ConfigMap> = Api::namespaced(hub.clone(), ns);
+    let cm: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "app", "namespace": ns,
+        "labels": {"it-emptied": "yes"}}, "data": {"k": "v"}}))
+    .unwrap();
+    maps.create(&PostParams::default(), &cm).await.unwrap();
+    let rp: ResourcePlacement = serde_json::from_value(json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ResourcePlacement",
+        "metadata": {"name": "it-emptied-rp", "namespace": ns},
+        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap",
+                                        "labelSelector": {"matchLabels": {"it-emptied": "yes"}}}],
+                 "policy": {"placementType": "PickFixed", "clusterNames": ["member-1", "member-2"]}}}))
+    .unwrap();
+    Api::<ResourcePlacement>::namespaced(hub.clone(), ns).create(&PostParams::default(), &rp).await.unwrap();
+    wait_on::<ConfigMap, _>(&ms, ns, "app", "the ConfigMap", |_| true).await;
+    wait_index_available(&hub, Some(ns), "it-emptied-rp", "0").await;
+
+    let unlabel = json!({"metadata": {"labels": {"it-emptied": null}}});
+    maps.patch("app", &PatchParams::default(), &Patch::Merge(unlabel)).await.unwrap();
+    wait_index_available(&hub, Some(ns), "it-emptied-rp", "1").await;
+    for (i, m) in ms.iter().enumerate() {
+        let api: Api<ConfigMap> = Api::namespaced(m.clone(), ns);
+        wait::until(&format!("the ConfigMap gone from member-{}", i + 1), TIMEOUT, || async {
+            Ok(api.get_opt("app").await?.is_none().then_some(()))
+        })
+        .await
+        .unwrap();
+    }
 }

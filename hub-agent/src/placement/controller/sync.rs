@@ -19,7 +19,7 @@ use apis::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{
     Api, Resource, ResourceExt,
-    api::{Patch, PatchParams, PostParams},
+    api::{Patch, PatchParams},
     runtime::reflector::ObjectRef,
 };
 use tracing::{debug, info};
@@ -56,8 +56,11 @@ struct Planned {
 }
 
 enum Op {
-    /// A Work that does not exist yet: a plain create is cheaper for the API server.
-    Create(Box<Work>),
+    /// Every write is a server-side apply, creation included: one field
+    /// manager of one operation then owns every field, so a field the next
+    /// version omits (an emptied manifest list, a cleared option) is removed.
+    /// A create (POST) would leave its fields to an `Update` entry that no
+    /// later apply can take away.
     Apply(Box<Work>),
     Delete {
         namespace: String,
@@ -83,6 +86,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
     let delete_policy = pass.spec().strategy.delete_strategy.as_ref().map(|d| d.propagation_policy).unwrap_or_default();
     let mut planned: Vec<Planned> = Vec::new();
     let mut ops: Vec<(usize, Op)> = Vec::new();
+    let mut blocked: Vec<(usize, String)> = Vec::new();
     let bindings: Vec<F::Binding> = pass
         .bindings
         .iter()
@@ -202,7 +206,12 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
                     match have.iter().find(|h| h.name_any() == w.name_any()) {
                         Some(h) if desired::matches(h, w) => plan.current.push((**h).clone()),
                         Some(_) => ops.push((i, Op::Apply(Box::new(w.clone())))),
-                        None => ops.push((i, Op::Create(Box::new(w.clone())))),
+                        None => match taken(pass, w, &name) {
+                            // Still being deleted, or another binding's: never
+                            // overwritten; its watch event brings the next pass.
+                            Some(why) => blocked.push((i, why)),
+                            None => ops.push((i, Op::Apply(Box::new(w.clone())))),
+                        },
                     }
                 }
                 let names: BTreeSet<String> = want.iter().map(|w| w.name_any()).collect();
@@ -221,20 +230,6 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         let client = client.clone();
         async move {
             let result = match op {
-                Op::Create(w) => {
-                    let api: Api<Work> = Api::namespaced(client, &w.namespace().unwrap_or_default());
-                    let params = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-                    match api.create(&params, &w).await {
-                        Ok(written) => Done::Applied(Box::new(written)),
-                        // Still being deleted, or another placement's: never
-                        // overwritten; the next pass looks again.
-                        Err(kube::Error::Api(s)) if s.code == 409 => Done::Failed(format!(
-                            "work {} already exists and is not this binding's (still being deleted, or another placement's)",
-                            w.name_any()
-                        )),
-                        Err(e) => Done::Failed(format!("creating work {}: {e}", w.name_any())),
-                    }
-                }
                 Op::Apply(w) => {
                     let api: Api<Work> = Api::namespaced(client, &w.namespace().unwrap_or_default());
                     let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -255,6 +250,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         }
     }))
     .await;
+    let done: Vec<(usize, Done)> = done.into_iter().chain(blocked.into_iter().map(|(i, m)| (i, Done::Failed(m)))).collect();
 
     if failed_any(&done) {
         // A failed write is not an event: look again, or it would wait for one.
@@ -314,6 +310,21 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         pass.binding_conditions.insert(plan.binding, plan.conditions);
     }
     Ok(())
+}
+
+/// Why the Work `w` of binding `binding`, absent from its Works, cannot be
+/// written now: a Work of that name is still being deleted, or belongs to
+/// another binding.
+fn taken<F: Family>(pass: &Pass<'_, F>, w: &Work, binding: &str) -> Option<String> {
+    let found = pass.ctx.works.get(&ObjectRef::new(&w.name_any()).within(&w.namespace().unwrap_or_default()))?;
+    let why = if found.metadata.deletion_timestamp.is_some() {
+        "is still being deleted"
+    } else if found.labels().get(labels::PARENT_BINDING).map(String::as_str) != Some(binding) {
+        "belongs to another binding"
+    } else {
+        return None;
+    };
+    Some(format!("work {} {why}; it is not overwritten", w.name_any()))
 }
 
 /// The override snapshots `spec` names, found among the stored ones.

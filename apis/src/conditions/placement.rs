@@ -62,6 +62,10 @@ pub const EVICTION_EXECUTED: &str = "Executed";
 
 /// The selectors are invalid or select forbidden resources.
 pub const REASON_INVALID_RESOURCE_SELECTORS: &str = "InvalidResourceSelectors";
+/// The placement's name cannot be a label value (longer than 63 characters):
+/// nothing can be placed for it. Admission refuses such names; this is for
+/// one stored before that.
+pub const REASON_INVALID_PLACEMENT_NAME: &str = "InvalidPlacementName";
 /// Scheduled=Unknown: no scheduling decision yet.
 pub const REASON_SCHEDULE_PENDING: &str = "SchedulePending";
 pub const REASON_SCHEDULE_SUCCEEDED: &str = "ScheduleSucceeded";

@@ -93,19 +93,16 @@ async fn envelopes_carry_their_objects_to_every_member_and_follow_edits() {
 
     // The envelopes are selected (not their contents), and their objects reach every member.
     let c = wait_condition(&hub, ns, p::CRP_AVAILABLE, "True").await;
-    let selected: BTreeSet<(String, String)> = c
-        .status
-        .unwrap()
-        .selected_resources
-        .into_iter()
-        .map(|r| (r.kind, r.name))
-        .collect();
-    let want: BTreeSet<(String, String)> = [("Namespace", ns), ("ResourceEnvelope", "env-ns"), ("ClusterResourceEnvelope", "it-cenv1")]
-        .into_iter()
-        .map(|(k, n)| (k.to_string(), n.to_string()))
-        .collect();
+    let selected: BTreeSet<(String, String)> =
+        c.status.unwrap().selected_resources.into_iter().map(|r| (r.kind, r.name)).collect();
+    let want: BTreeSet<(String, String)> =
+        [("Namespace", ns), ("ResourceEnvelope", "env-ns"), ("ClusterResourceEnvelope", "it-cenv1")]
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n.to_string()))
+            .collect();
     assert_eq!(selected, want);
-    wait_members(|c| Api::<ResourceQuota>::namespaced(c, ns), "quota", "the enveloped ResourceQuota", |q| q.is_some()).await;
+    wait_members(|c| Api::<ResourceQuota>::namespaced(c, ns), "quota", "the enveloped ResourceQuota", |q| q.is_some())
+        .await;
     wait_members(Api::<ClusterRole>::all, "it-cenv1-reader", "the enveloped ClusterRole", |r| r.is_some()).await;
     // The hub never runs them.
     assert!(Api::<ResourceQuota>::namespaced(hub.clone(), ns).get_opt("quota").await.unwrap().is_none());
@@ -117,14 +114,22 @@ async fn envelopes_carry_their_objects_to_every_member_and_follow_edits() {
     let pods = |q: Option<&ResourceQuota>| {
         q.and_then(|q| q.spec.as_ref()?.hard.as_ref()?.get("pods").map(|v| v.0.clone())).unwrap_or_default()
     };
-    wait_members(|c| Api::<ResourceQuota>::namespaced(c, ns), "quota", "the edited ResourceQuota", |q| pods(q) == "20").await;
+    wait_members(|c| Api::<ResourceQuota>::namespaced(c, ns), "quota", "the edited ResourceQuota", |q| pods(q) == "20")
+        .await;
     wait_members(|c| Api::<ConfigMap>::namespaced(c, ns), "extra", "the added ConfigMap", |c| c.is_some()).await;
 
     // An object taken out of the envelope leaves the members (server-side
     // apply drops the key this manager no longer sets).
     apply(&hub, resource_envelope(ns, "env-ns", json!({"quota.yaml": quota(ns, "20")}))).await;
-    wait_members(|c| Api::<ConfigMap>::namespaced(c, ns), "extra", "the ConfigMap removed from the envelope gone", |c| c.is_none()).await;
-    wait_members(|c| Api::<ResourceQuota>::namespaced(c, ns), "quota", "the ResourceQuota kept", |q| pods(q) == "20").await;
+    wait_members(
+        |c| Api::<ConfigMap>::namespaced(c, ns),
+        "extra",
+        "the ConfigMap removed from the envelope gone",
+        |c| c.is_none(),
+    )
+    .await;
+    wait_members(|c| Api::<ResourceQuota>::namespaced(c, ns), "quota", "the ResourceQuota kept", |q| pods(q) == "20")
+        .await;
 
     // An enveloped object a member refuses is reported with its envelope.
     let bad = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bad", "namespace": ns},
@@ -194,9 +199,11 @@ async fn a_resource_placement_places_a_resource_envelope_of_its_namespace() {
     .unwrap();
     Api::<ResourcePlacement>::namespaced(hub.clone(), ns).create(&PostParams::default(), &rp).await.unwrap();
     let quotas: Api<ResourceQuota> = Api::namespaced(m1, ns);
-    wait::until("the RP's enveloped ResourceQuota on member-1", TIMEOUT, || async { Ok(quotas.get_opt("quota").await?) })
-        .await
-        .unwrap();
+    wait::until("the RP's enveloped ResourceQuota on member-1", TIMEOUT, || async {
+        Ok(quotas.get_opt("quota").await?)
+    })
+    .await
+    .unwrap();
     let rp = Api::<ResourcePlacement>::namespaced(hub.clone(), ns).get("it-env3").await.unwrap();
     let selected = rp.status.unwrap().selected_resources;
     assert!(selected.iter().any(|r| r.kind == "ResourceEnvelope" && r.name == "env-rp"), "{selected:?}");

@@ -375,3 +375,119 @@ async fn the_webhook_refuses_what_the_schema_cannot_see() {
     let again = ro("ro-first", "web", json!({"op": "add", "path": "/metadata/labels/x", "value": "2"}));
     a.apply(&again).await.unwrap();
 }
+
+#[tokio::test]
+async fn deleting_an_override_takes_its_changes_off_the_members_and_the_status() {
+    use apis::placement::ClusterResourcePlacement;
+    use k8s_openapi::api::core::v1::ConfigMap;
+
+    use crate::support::{create_crp, crp, namespace_selector};
+
+    let hub = hub().await;
+    let [m1, _] = member_clients().await;
+    let ns = "it-ovr-del";
+    create_namespace(&hub, ns).await;
+    let cm: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "app", "namespace": ns, "labels": {"app": "x"}}, "data": {"k": "v"}}),
+    )
+    .unwrap();
+    Api::<ConfigMap>::namespaced(hub.clone(), ns).create(&PostParams::default(), &cm).await.unwrap();
+    let mut applier = fleet::apply::Applier::new(hub.clone());
+    let mut apply = async |v: Value| applier.apply(&serde_json::from_value(v).unwrap()).await.unwrap();
+    let everywhere = json!({"clusterSelectorTerms": []});
+    apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1", "kind": "ClusterResourceOverride",
+        "metadata": {"name": "it-ovr-del"},
+        "spec": {"clusterResourceSelectors": [{"group": "", "kind": "Namespace", "version": "v1", "name": ns}],
+                 "policy": {"overrideRules": [{"clusterSelector": everywhere, "jsonPatchOverrides": [
+                     {"op": "add", "path": "/metadata/labels/from-cro", "value": "yes"}]}]}}}))
+    .await;
+    apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1", "kind": "ResourceOverride",
+        "metadata": {"name": "it-ovr-del-ro", "namespace": ns},
+        "spec": {"resourceSelectors": [{"group": "", "kind": "ConfigMap", "version": "v1", "name": "app"}],
+                 "policy": {"overrideRules": [{"clusterSelector": everywhere, "jsonPatchOverrides": [
+                     {"op": "add", "path": "/metadata/annotations", "value": {"from-ro": "yes"}}]}]}}}))
+    .await;
+    create_crp(
+        &hub,
+        &crp(
+            ns,
+            json!({"resourceSelectors": namespace_selector(ns),
+                   "policy": {"placementType": "PickFixed", "clusterNames": ["member-1"]}}),
+        ),
+    )
+    .await;
+    let label = |c: Option<&ConfigMap>, key: &str| c.and_then(|c| c.metadata.labels.as_ref()?.get(key).cloned());
+    let annotation = |c: Option<&ConfigMap>| c.and_then(|c| c.metadata.annotations.as_ref()?.get("from-ro").cloned());
+    wait_member::<ConfigMap>(&m1, ns, "app", "both overrides on member-1", |c| {
+        label(c, "from-cro").is_some() && annotation(c).is_some()
+    })
+    .await;
+    let listed = |c: &ClusterResourcePlacement| {
+        let s = c.status.as_ref().and_then(|s| s.placement_statuses.first().cloned()).unwrap_or_default();
+        (s.applicable_cluster_resource_overrides.len(), s.applicable_resource_overrides.len())
+    };
+    let crps = Api::<ClusterResourcePlacement>::all(hub.clone());
+    wait::until("both overrides listed", TIMEOUT, || async {
+        Ok((listed(&crps.get(ns).await?) == (1, 1)).then_some(()))
+    })
+    .await
+    .unwrap();
+    // Settled: Available, and no write to the placement for a while, so no
+    // pass still under way can pick up the deletion below by chance.
+    let last = std::sync::Mutex::new((String::new(), std::time::Instant::now()));
+    wait::until("the placement settled", TIMEOUT, || async {
+        let (version, available) = crps_version(&crps, ns).await?;
+        let mut last = last.lock().unwrap();
+        if version != last.0 {
+            *last = (version, std::time::Instant::now());
+        }
+        Ok((available && last.1.elapsed() > std::time::Duration::from_secs(2)).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // Deleting the ResourceOverride: the annotation goes from the Work and
+    // the member (three-way: the last applied configuration had it), the
+    // status stops listing it; the CRO's label stays.
+    Api::<ResourceOverride>::namespaced(hub.clone(), ns)
+        .delete("it-ovr-del-ro", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_member::<ConfigMap>(&m1, ns, "app", "the RO's annotation gone from member-1", |c| {
+        annotation(c).is_none() && label(c, "from-cro").is_some()
+    })
+    .await;
+    wait::until("only the CRO listed", TIMEOUT, || async {
+        Ok((listed(&crps.get(ns).await?) == (1, 0)).then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // Deleting the ClusterResourceOverride: its label goes too; the object's own stays.
+    Api::<ClusterResourceOverride>::all(hub.clone()).delete("it-ovr-del", &DeleteParams::default()).await.unwrap();
+    wait_member::<ConfigMap>(&m1, ns, "app", "the CRO's label gone from member-1", |c| {
+        label(c, "from-cro").is_none() && label(c, "app").as_deref() == Some("x")
+    })
+    .await;
+    wait::until("no override listed", TIMEOUT, || async { Ok((listed(&crps.get(ns).await?) == (0, 0)).then_some(())) })
+        .await
+        .unwrap();
+    let works = crate::support::works(&hub, ns).await;
+    let manifests = serde_json::to_string(&works["member-1"][0].spec.workload.manifests).unwrap();
+    assert!(!manifests.contains("from-cro") && !manifests.contains("from-ro"), "{manifests}");
+}
+
+/// The placement's resource version, and whether it is Available at its generation.
+async fn crps_version(
+    crps: &Api<apis::placement::ClusterResourcePlacement>,
+    name: &str,
+) -> anyhow::Result<(String, bool)> {
+    use apis::conditions::{self, placement as p};
+    let c = crps.get(name).await?;
+    let available = c
+        .status
+        .as_ref()
+        .and_then(|s| conditions::find(&s.conditions, p::CRP_AVAILABLE))
+        .is_some_and(|x| x.status == "True" && x.observed_generation == c.metadata.generation);
+    Ok((c.resource_version().unwrap_or_default(), available))
+}

@@ -33,7 +33,7 @@ use kube::{
     runtime::{
         Controller, WatchStreamExt,
         controller::Config as ControllerConfig,
-        reflector::{self, ObjectRef, ReflectHandle, Store},
+        reflector::{self, ObjectRef, Store},
         watcher,
     },
 };
@@ -90,24 +90,39 @@ fn drop_managed_fields<K: Resource>(o: &mut K) {
     o.meta_mut().managed_fields = None;
 }
 
-fn drive<K>(api: Api<K>, config: watcher::Config, writer: reflector::store::Writer<K>) -> impl Stream<Item = ()> + Send
+/// Keeps `writer`'s store and sends `event(object)` for every object the
+/// watch touches, deletions included, to each of `to`.
+fn drive<K, T: Clone>(
+    api: Api<K>,
+    config: watcher::Config,
+    writer: reflector::store::Writer<K>,
+    to: [mpsc::UnboundedSender<T>; 2],
+    event: impl Fn(&K) -> T + Send + 'static,
+) -> impl Stream<Item = ()> + Send
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    T: Send + 'static,
 {
-    watcher(api, config).default_backoff().modify(drop_managed_fields).reflect_shared(writer).map(|ev| {
-        if let Err(e) = ev {
-            warn!(error = %e, "placement watch failed; retrying");
-        }
-    })
+    let what = K::kind(&()).to_string();
+    watcher(api, config)
+        .default_backoff()
+        .modify(drop_managed_fields)
+        .reflect(writer)
+        .map(move |ev| forward(ev, &to, &what, &event))
 }
 
-/// Every object a watch touches, deletions included (shared-store
-/// subscribers only see updates), to each of `to`.
-fn forward<K: Clone>(ev: Result<watcher::Event<K>, watcher::Error>, to: &[mpsc::UnboundedSender<K>], what: &str) {
+/// `event(object)` for every object a watch touches, deletions included, to each of `to`.
+fn forward<K, T: Clone>(
+    ev: Result<watcher::Event<K>, watcher::Error>,
+    to: &[mpsc::UnboundedSender<T>],
+    what: &str,
+    event: impl Fn(&K) -> T,
+) {
     match ev {
         Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o) | watcher::Event::InitApply(o)) => {
+            let e = event(&o);
             for tx in to {
-                let _ = tx.unbounded_send(o.clone());
+                let _ = tx.unbounded_send(e.clone());
             }
         }
         Ok(_) => {}
@@ -125,29 +140,43 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
     let (works, works_writer) = reflector::store();
     let (work_tx_c, work_rx_c) = mpsc::unbounded();
     let (work_tx_n, work_rx_n) = mpsc::unbounded();
-    let (clusters, clusters_writer) = reflector::store_shared(1024);
-    let cluster_events = [clusters_writer.subscribe().expect("shared"), clusters_writer.subscribe().expect("shared")];
+    let (clusters, clusters_writer) = reflector::store();
+    let (cluster_tx_c, cluster_rx_c) = mpsc::unbounded();
+    let (cluster_tx_n, cluster_rx_n) = mpsc::unbounded();
     let works_stream = watcher(Api::<Work>::all(client.clone()), works_cfg)
         .default_backoff()
         .modify(crate::placement::works::desired::strip)
         .reflect(works_writer)
-        .map(move |ev| forward(ev, &[work_tx_c.clone(), work_tx_n.clone()], "Work"));
+        .map(move |ev| forward(ev, &[work_tx_c.clone(), work_tx_n.clone()], "Work", Work::clone));
     // Every override snapshot (bindings name older ones while a rollout is
     // under way). Overrides change rarely and may concern any placement: a
-    // change makes every placement look again.
+    // change, a deletion included, makes every placement look again.
     let override_cfg = watcher::Config::default().labels(labels::OVERRIDE_TRACKING).any_semantic();
-    let (cro_snapshots, cro_writer) = reflector::store_shared(64);
-    let (ro_snapshots, ro_writer) = reflector::store_shared(64);
-    let override_events = [
-        (cro_writer.subscribe().expect("shared"), ro_writer.subscribe().expect("shared")),
-        (cro_writer.subscribe().expect("shared"), ro_writer.subscribe().expect("shared")),
-    ];
+    let (cro_snapshots, cro_writer) = reflector::store();
+    let (ro_snapshots, ro_writer) = reflector::store();
+    let (override_tx_c, override_rx_c) = mpsc::unbounded::<()>();
+    let (override_tx_n, override_rx_n) = mpsc::unbounded::<()>();
+    let override_to = [override_tx_c, override_tx_n];
     let drivers = futures::stream::select_all([
         works_stream.boxed(),
-        drive(Api::<MemberCluster>::all(client.clone()), watcher::Config::default().any_semantic(), clusters_writer)
+        drive(
+            Api::<MemberCluster>::all(client.clone()),
+            watcher::Config::default().any_semantic(),
+            clusters_writer,
+            [cluster_tx_c, cluster_tx_n],
+            |mc| mc.clone(),
+        )
+        .boxed(),
+        drive(
+            Api::<ClusterResourceOverrideSnapshot>::all(client.clone()),
+            override_cfg.clone(),
+            cro_writer,
+            override_to.clone(),
+            |_| (),
+        )
+        .boxed(),
+        drive(Api::<ResourceOverrideSnapshot>::all(client.clone()), override_cfg, ro_writer, override_to, |_| ())
             .boxed(),
-        drive(Api::<ClusterResourceOverrideSnapshot>::all(client.clone()), override_cfg.clone(), cro_writer).boxed(),
-        drive(Api::<ResourceOverrideSnapshot>::all(client.clone()), override_cfg, ro_writer).boxed(),
     ])
     .for_each(|_| async {});
     let drivers = tokio::spawn(drivers);
@@ -159,13 +188,12 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
     );
     let overrides = Overrides { cluster: cro_snapshots, namespaced: ro_snapshots };
 
-    let [ce_c, ce_n] = cluster_events;
     let (tx_c, rx_c) = mpsc::unbounded();
     let (tx_n, rx_n) = mpsc::unbounded();
     let common = Common { client, config, metrics, cache: cache.clone(), works, clusters, overrides };
-    let [oe_c, oe_n] = override_events;
-    let (cluster_family, crp_store) = family::<Cluster>(&common, work_rx_c, ce_c, oe_c, rx_c).await;
-    let (namespaced_family, rp_store) = family::<Namespaced>(&common, work_rx_n, ce_n, oe_n, rx_n).await;
+    let (cluster_family, crp_store) = family::<Cluster>(&common, work_rx_c, cluster_rx_c, override_rx_c, rx_c).await;
+    let (namespaced_family, rp_store) =
+        family::<Namespaced>(&common, work_rx_n, cluster_rx_n, override_rx_n, rx_n).await;
     info!("placement controllers started");
     ready();
 
@@ -267,6 +295,44 @@ fn scheduling_fingerprint(mc: &MemberCluster, policy: eligibility::Policy) -> u6
     h.finish()
 }
 
+/// Member cluster changes, and every member cluster again whenever the
+/// clock alone may change one's eligibility (a heartbeat growing stale, an
+/// unhealthy spell passing its limit). One timer serves every placement:
+/// a placement never wakes by itself to look, and the fingerprint filter
+/// downstream passes on only what changed.
+fn eligibility_clock(
+    clusters: Store<MemberCluster>,
+    policy: eligibility::Policy,
+    mut events: mpsc::UnboundedReceiver<MemberCluster>,
+) -> impl Stream<Item = MemberCluster> + Send {
+    let (tx, rx) = mpsc::unbounded();
+    tokio::spawn(async move {
+        loop {
+            let now = k8s_openapi::jiff::Timestamp::now();
+            let due = clusters.state().iter().filter_map(|mc| eligibility::next_change(mc, now, policy)).min();
+            let timer = async {
+                match due {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let changed: Vec<MemberCluster> = tokio::select! {
+                ev = events.next() => match ev {
+                    Some(mc) => vec![mc],
+                    None => return,
+                },
+                _ = timer => clusters.state().iter().map(|mc| (**mc).clone()).collect(),
+            };
+            for mc in changed {
+                if tx.unbounded_send(mc).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
 /// Passes each placement on at most once per [`STATUS_BATCH`].
 fn batched<K>(input: impl Stream<Item = ObjectRef<K>> + Send + 'static) -> impl Stream<Item = ObjectRef<K>> + Send
 where
@@ -311,15 +377,15 @@ fn owned_watch<K: Object>(
         .default_backoff()
         .modify(drop_managed_fields)
         .reflect(writer)
-        .map(move |ev| forward(ev, std::slice::from_ref(&tx), &what));
+        .map(move |ev| forward(ev, std::slice::from_ref(&tx), &what, K::clone));
     (store, rx, driver)
 }
 
 async fn family<F: Family>(
     common: &Common,
     work_events: mpsc::UnboundedReceiver<Work>,
-    cluster_events: ReflectHandle<MemberCluster>,
-    override_events: (ReflectHandle<ClusterResourceOverrideSnapshot>, ReflectHandle<ResourceOverrideSnapshot>),
+    cluster_events: mpsc::UnboundedReceiver<MemberCluster>,
+    override_events: mpsc::UnboundedReceiver<()>,
     object_triggers: mpsc::UnboundedReceiver<ObjectRef<F::Placement>>,
 ) -> (impl std::future::Future<Output = ()> + Send, Store<F::Placement>) {
     let client = common.client.clone();
@@ -352,7 +418,7 @@ async fn family<F: Family>(
 
     let mut fingerprints: HashMap<String, u64> = HashMap::new();
     let policy = common.config.eligibility;
-    let cluster_changes = cluster_events.filter_map(move |mc| {
+    let cluster_changes = eligibility_clock(common.clusters.clone(), policy, cluster_events).filter_map(move |mc| {
         let fp = scheduling_fingerprint(&mc, policy);
         let changed = fingerprints.insert(mc.name_any(), fp) != Some(fp);
         futures::future::ready(changed.then_some(()))
@@ -372,7 +438,7 @@ async fn family<F: Family>(
         .reconcile_on(batched(b_events.filter_map(|b| futures::future::ready(parent::<F, _>(&b)))))
         .reconcile_on(batched(work_events.filter_map(|w| futures::future::ready(work_parent::<F>(&w)))))
         .reconcile_all_on(cluster_changes)
-        .reconcile_all_on(futures::stream::select(override_events.0.map(|_| ()), override_events.1.map(|_| ())))
+        .reconcile_all_on(override_events)
         .reconcile_on(object_triggers)
         .shutdown_on_signal()
         .run(reconcile::reconcile::<F>, reconcile::error_policy::<F>, ctx)

@@ -245,6 +245,23 @@ pub fn error_policy<F: Family>(placement: Arc<F::Placement>, error: &Error, ctx:
 }
 
 async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
+    if let Some(why) = apis::labels::value_error(&pass.name) {
+        // Its children would carry the name in a label: none can exist, and
+        // no retry helps. Say so; hold no finalizer, so deletion completes.
+        let c = conditions::new(
+            F::CONDITIONS[0],
+            Status::False,
+            p::REASON_INVALID_PLACEMENT_NAME,
+            format!("The placement cannot be scheduled: its name {why}"),
+            Some(pass.generation),
+        );
+        let mut st = pass.placement.status().cloned().unwrap_or_default();
+        conditions::set(&mut st.conditions, c);
+        st.conditions.retain(|c| c.type_ == F::CONDITIONS[0]);
+        write_status(pass, st).await?;
+        release_finalizer(pass).await?;
+        return Ok(Action::await_change());
+    }
     ensure_finalizer(pass).await?;
     let selected = match resolve::resolve(pass.spec(), pass.namespace.as_deref(), &*pass.ctx.cache) {
         Ok(s) => s,
@@ -315,8 +332,9 @@ async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
         }
     }
 
-    let wait = [pass.requeue, scheduling::next_eligibility_change(pass)].into_iter().flatten().min();
-    Ok(match wait {
+    // Eligibility that changes with the clock wakes placements through the
+    // member cluster triggers (`eligibility_clock`), not a requeue per placement.
+    Ok(match pass.requeue {
         Some(d) => Action::requeue(d),
         None => Action::await_change(),
     })
@@ -344,6 +362,11 @@ async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
     if !pass.placement.finalizers().iter().any(|f| f == F::FINALIZER) {
         return Ok(Action::await_change());
     }
+    if apis::labels::value_error(&pass.name).is_some() {
+        // Nothing can carry its name in a label: nothing to clean up.
+        release_finalizer(pass).await?;
+        return Ok(Action::await_change());
+    }
     let live: Vec<String> =
         pass.bindings.iter().filter(|b| b.meta().deletion_timestamp.is_none()).map(|b| b.name_any()).collect();
     let works = works_by_binding(pass);
@@ -364,16 +387,21 @@ async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
         .delete_collection(&DeleteParams::background(), &owned)
         .await
         .map_err(pass.kube("deleting the policy snapshots"))?;
+    release_finalizer(pass).await?;
+    pass.ctx.expectations.forget(&pass.key);
+    pass.ctx.status_written.lock().expect("lock").remove(&pass.key);
+    info!(placement = %pass.key, "deleted");
+    Ok(Action::await_change())
+}
+
+async fn release_finalizer<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {
     if let Some(patch) = flotilla_runtime::finalizer::remove_patch(pass.placement.finalizers(), F::FINALIZER) {
         F::Placement::api(pass.ctx.client.clone(), pass.ns())
             .patch(&pass.name, &PatchParams::default(), &Patch::Json::<()>(patch))
             .await
             .map_err(pass.kube("removing the finalizer"))?;
     }
-    pass.ctx.expectations.forget(&pass.key);
-    pass.ctx.status_written.lock().expect("lock").remove(&pass.key);
-    info!(placement = %pass.key, "deleted");
-    Ok(Action::await_change())
+    Ok(())
 }
 
 /// Writes the placement's status if it differs; whether it wrote.

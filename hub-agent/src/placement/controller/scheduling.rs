@@ -19,7 +19,6 @@ use tracing::info;
 
 use super::reconcile::{Error, Pass, all, kind_of, patch_bindings, status_patch};
 use crate::{
-    membership::eligibility,
     placement::family::{Family, Object, WithSpec, WithStatus},
     scheduler::{self, Binding},
 };
@@ -181,14 +180,4 @@ pub async fn create<F: Family>(
     }
     pass.bindings.sort_by_key(|b| b.name_any());
     failed.map_or(Ok(()), |e| Err(pass.kube("creating a binding")(e)))
-}
-
-/// When some cluster's eligibility could change by the clock alone.
-pub fn next_eligibility_change<F: Family>(pass: &Pass<'_, F>) -> Option<Duration> {
-    pass.ctx
-        .clusters
-        .state()
-        .iter()
-        .filter_map(|mc| eligibility::next_change(mc, pass.now, pass.ctx.config.eligibility))
-        .min()
 }

@@ -250,7 +250,8 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         }
     }))
     .await;
-    let done: Vec<(usize, Done)> = done.into_iter().chain(blocked.into_iter().map(|(i, m)| (i, Done::Failed(m)))).collect();
+    let done: Vec<(usize, Done)> =
+        done.into_iter().chain(blocked.into_iter().map(|(i, m)| (i, Done::Failed(m)))).collect();
 
     if failed_any(&done) {
         // A failed write is not an event: look again, or it would wait for one.

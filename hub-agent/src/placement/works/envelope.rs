@@ -164,7 +164,10 @@ mod tests {
                         "data": {"role.yaml": {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}},
                                  "quota.yaml": {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q", "namespace": "app"}}}});
         let err = unwrap(&re, EnvelopeType::ResourceEnvelope).unwrap_err();
-        assert!(err.contains("ResourceEnvelope app/e") && err.contains("\"role.yaml\"") && err.contains("cluster-scoped"), "{err}");
+        assert!(
+            err.contains("ResourceEnvelope app/e") && err.contains("\"role.yaml\"") && err.contains("cluster-scoped"),
+            "{err}"
+        );
         let mut ok = re.clone();
         ok["data"].as_object_mut().unwrap().remove("role.yaml");
         assert_eq!(unwrap(&ok, EnvelopeType::ResourceEnvelope).unwrap().len(), 1);

@@ -717,7 +717,14 @@ fn override_schemas_have_kubefleet_limits_and_path_rules() {
         "label selector is not supported"
     ));
     assert!(has_rule(at(&cro, "spec.clusterResourceSelectors"), "size(x.name) > 0", "resource name is required"));
-    assert!(rules(&schema("ResourceOverride")).is_empty(), "a ResourceOverride may reference a ResourcePlacement");
+    let ro = rules(&schema("ResourceOverride"));
+    assert!(
+        !ro.iter().any(|(r, _)| r.contains("placement.scope")),
+        "a ResourceOverride may reference a ResourcePlacement"
+    );
+    for kind in ["ClusterResourcePlacement", "ResourcePlacement", "ClusterResourceOverride", "ResourceOverride"] {
+        assert!(has_rule(&schema(kind), "size(self.metadata.name) < 64", "metadata.name max length is 63"), "{kind}");
+    }
 }
 
 #[test]

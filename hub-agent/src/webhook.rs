@@ -1,13 +1,19 @@
-//! The hub agent's validating admission webhook, over TLS: the override
-//! rules the CRD schema cannot express (see `overrides::admission`). The API
-//! server calls `POST /validate-override` for ClusterResourceOverrides and
-//! ResourceOverrides; the deployment manifests and the local fleet register it
-//! with a ValidatingWebhookConfiguration.
+//! The hub agent's admission webhooks, over TLS: the rules the CRD schemas
+//! cannot express. The API server calls `POST /validate-override` for
+//! ClusterResourceOverrides and ResourceOverrides (`overrides::admission`,
+//! and a ResourceOverride selects namespaced kinds only), `POST
+//! /validate-placement` and `POST /mutate-placement` for
+//! ClusterResourcePlacements and ResourcePlacements (`placement::admission`:
+//! selectors, affinity, tolerations, the kinds the hub serves; defaults that
+//! depend on another field). The deployment manifests and the local fleet
+//! register them with a Validating- and a MutatingWebhookConfiguration.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
-use apis::placement::{ClusterResourceOverride, ClusterResourceOverrideSpec, ResourceOverride, ResourceOverrideSpec};
+use apis::placement::{
+    ClusterResourceOverride, ClusterResourceOverrideSpec, PlacementSpec, ResourceOverride, ResourceOverrideSpec,
+};
 use axum::{Json, Router, extract::State, routing::post};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo},
@@ -17,16 +23,25 @@ use hyper_util::{
 use kube::{
     Api, Client, ResourceExt,
     api::{DynamicObject, ListParams},
-    core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation},
+    core::{
+        GroupVersionKind,
+        admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation},
+    },
+    discovery::Scope,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
-use crate::overrides::admission::{self, Other};
+use crate::{
+    overrides::admission::{self, Other},
+    placement::admission as placement_admission,
+};
 
-/// The path the API server calls.
+/// The paths the API server calls.
 pub const PATH: &str = "/validate-override";
+pub const VALIDATE_PLACEMENT: &str = "/validate-placement";
+pub const MUTATE_PLACEMENT: &str = "/mutate-placement";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct WebhookArgs {
@@ -86,16 +101,97 @@ async fn refusals(request: &AdmissionRequest<DynamicObject>, client: &Client) ->
                 .map_err(|e| e.to_string())?;
             let mut out = admission::policy_errors(&spec.policy);
             out.extend(admission::namespaced_conflicts(&spec, &others(&all.items, &name, |o| &o.spec)));
+            for s in &spec.resource_selectors {
+                if scope(client, &s.group, &s.version, &s.kind).await == Some(false) {
+                    out.push(format!(
+                        "resource selector {}/{}, Kind={} (name {:?}) selects a cluster-scoped kind; a ResourceOverride overrides namespaced resources of its own namespace (use a ClusterResourceOverride)",
+                        s.group, s.version, s.kind, s.name
+                    ));
+                }
+            }
             Ok(out)
         }
         _ => Ok(vec![]),
     }
 }
 
-async fn validate(
+/// Whether the hub serves `group/version` `kind` namespaced (`Some(true)`),
+/// cluster-scoped (`Some(false)`), or not at all.
+async fn scope(client: &Client, group: &str, version: &str, kind: &str) -> Option<bool> {
+    let gvk = GroupVersionKind::gvk(group, version, kind);
+    kube::discovery::pinned_kind(client, &gvk).await.ok().map(|(_, caps)| caps.scope == Scope::Namespaced)
+}
+
+/// Why a placement create or update must be refused. A metadata-only update
+/// (the hub agent's own finalizer) is never refused: a selected CRD removed
+/// later must not wedge the placement.
+async fn placement_refusals(request: &AdmissionRequest<DynamicObject>, client: &Client) -> Result<Vec<String>, String> {
+    let Some(obj) = &request.object else { return Ok(vec![]) };
+    let spec = obj.data.get("spec").cloned().unwrap_or_default();
+    let unchanged = request.old_object.as_ref().is_some_and(|o| o.data.get("spec") == Some(&spec));
+    if unchanged || obj.metadata.deletion_timestamp.is_some() {
+        return Ok(vec![]);
+    }
+    let spec: PlacementSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
+    let mut out = placement_admission::spec_errors(&spec);
+    let mut served = std::collections::HashMap::new();
+    for s in &spec.resource_selectors {
+        let key = (s.group.clone(), s.version.clone(), s.kind.clone());
+        if !served.contains_key(&key) {
+            served.insert(key, scope(client, &s.group, &s.version, &s.kind).await);
+        }
+    }
+    let resource_placement = request.kind.kind == "ResourcePlacement";
+    out.extend(placement_admission::scope_errors(&spec, resource_placement, |g, v, k| {
+        served.get(&(g.to_string(), v.to_string(), k.to_string())).copied().flatten()
+    }));
+    Ok(out)
+}
+
+async fn validate_placement(
     State(client): State<Client>,
     Json(review): Json<AdmissionReview<DynamicObject>>,
 ) -> Json<AdmissionReview<DynamicObject>> {
+    review_with(review, |request| async move {
+        let response = AdmissionResponse::from(&request);
+        if matches!(request.operation, Operation::Delete | Operation::Connect) {
+            return response;
+        }
+        let kind = request.kind.kind.clone();
+        match placement_refusals(&request, &client).await {
+            Ok(r) if r.is_empty() => response,
+            Ok(r) => {
+                debug!(%kind, name = %request.name, "refused: {}", r.join("; "));
+                response.deny(format!("the {kind} has invalid fields: {}", r.join("; ")))
+            }
+            Err(e) => response.deny(format!("the {kind} cannot be read: {e}")),
+        }
+    })
+    .await
+}
+
+async fn mutate_placement(Json(review): Json<AdmissionReview<DynamicObject>>) -> Json<AdmissionReview<DynamicObject>> {
+    review_with(review, |request| async move {
+        let response = AdmissionResponse::from(&request);
+        let Some(obj) = &request.object else { return response };
+        let ops = placement_admission::defaults(&serde_json::to_value(obj).unwrap_or_default());
+        if ops.is_empty() {
+            return response;
+        }
+        match response.clone().with_patch(json_patch::Patch(ops)) {
+            Ok(r) => r,
+            Err(e) => response.deny(format!("defaulting failed: {e}")),
+        }
+    })
+    .await
+}
+
+/// Answers `review` with what `decide` says of its request.
+async fn review_with<F, Fut>(review: AdmissionReview<DynamicObject>, decide: F) -> Json<AdmissionReview<DynamicObject>>
+where
+    F: FnOnce(AdmissionRequest<DynamicObject>) -> Fut,
+    Fut: std::future::Future<Output = AdmissionResponse>,
+{
     let request: AdmissionRequest<DynamicObject> = match review.try_into() {
         Ok(r) => r,
         Err(e) => {
@@ -103,19 +199,28 @@ async fn validate(
             return Json(AdmissionResponse::invalid(e.to_string()).into_review());
         }
     };
-    let response = AdmissionResponse::from(&request);
-    if matches!(request.operation, Operation::Delete | Operation::Connect) {
-        return Json(response.into_review());
-    }
-    let response = match refusals(&request, &client).await {
-        Ok(r) if r.is_empty() => response,
-        Ok(r) => {
-            debug!(kind = %request.kind.kind, name = %request.name, "refused: {}", r.join("; "));
-            response.deny(r.join("; "))
+    Json(decide(request).await.into_review())
+}
+
+async fn validate(
+    State(client): State<Client>,
+    Json(review): Json<AdmissionReview<DynamicObject>>,
+) -> Json<AdmissionReview<DynamicObject>> {
+    review_with(review, |request| async move {
+        let response = AdmissionResponse::from(&request);
+        if matches!(request.operation, Operation::Delete | Operation::Connect) {
+            return response;
         }
-        Err(e) => response.deny(format!("the override cannot be read: {e}")),
-    };
-    Json(response.into_review())
+        match refusals(&request, &client).await {
+            Ok(r) if r.is_empty() => response,
+            Ok(r) => {
+                debug!(kind = %request.kind.kind, name = %request.name, "refused: {}", r.join("; "));
+                response.deny(r.join("; "))
+            }
+            Err(e) => response.deny(format!("the override cannot be read: {e}")),
+        }
+    })
+    .await
 }
 
 /// Serves the webhook until the process ends; `ready` once it listens (at
@@ -126,9 +231,13 @@ pub async fn serve(args: WebhookArgs, client: Client, ready: impl FnOnce()) -> a
         return std::future::pending().await;
     };
     let acceptor = tls(cert, key)?;
-    let app = Router::new().route(PATH, post(validate)).with_state(client);
+    let app = Router::new()
+        .route(PATH, post(validate))
+        .route(VALIDATE_PLACEMENT, post(validate_placement))
+        .route(MUTATE_PLACEMENT, post(mutate_placement))
+        .with_state(client);
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the webhook to {addr}"))?;
-    info!(address = %listener.local_addr()?, path = PATH, "serving the override admission webhook");
+    info!(address = %listener.local_addr()?, "serving the admission webhooks ({PATH}, {VALIDATE_PLACEMENT}, {MUTATE_PLACEMENT})");
     ready();
     loop {
         let (stream, peer) = listener.accept().await?;

@@ -124,25 +124,45 @@ fn webhook_certificate(hub: &Hub, dir: &Path) -> anyhow::Result<(PathBuf, PathBu
     Ok((cert, key))
 }
 
-/// Registers the hub agent's override webhook with the hub's API server, by URL.
+/// Registers the hub agent's webhooks with the hub's API server, by URL, as
+/// config/webhook/ does behind a Service.
 async fn register_webhook(client: &Client, hub: &Hub, at: SocketAddr) -> anyhow::Result<()> {
-    use k8s_openapi::{ByteString, api::admissionregistration::v1::ValidatingWebhookConfiguration};
-    let ca = std::fs::read(&hub.ca)?;
-    let mut config: ValidatingWebhookConfiguration = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": "flotilla-hub-agent"},
-        "webhooks": [{
-            "name": "overrides.placement.kubernetes-fleet.io",
-            "clientConfig": {"url": format!("https://{at}{}", "/validate-override")},
+    use k8s_openapi::{
+        ByteString,
+        api::admissionregistration::v1::{MutatingWebhookConfiguration, ValidatingWebhookConfiguration},
+    };
+    let ca = ByteString(std::fs::read(&hub.ca)?);
+    let hook = |name: &str, path: &str, resources: &[&str], failure: &str| {
+        serde_json::json!({
+            "name": name,
+            "clientConfig": {"url": format!("https://{at}{path}"), "caBundle": ca},
             "rules": [{"apiGroups": ["placement.kubernetes-fleet.io"], "apiVersions": ["*"],
-                       "operations": ["CREATE", "UPDATE"],
-                       "resources": ["clusterresourceoverrides", "resourceoverrides"]}],
-            "failurePolicy": "Fail", "sideEffects": "None", "admissionReviewVersions": ["v1"], "timeoutSeconds": 5
-        }]
+                       "operations": ["CREATE", "UPDATE"], "resources": resources}],
+            "failurePolicy": failure, "sideEffects": "None", "admissionReviewVersions": ["v1"], "timeoutSeconds": 5
+        })
+    };
+    let placements = ["clusterresourceplacements", "resourceplacements"];
+    let validating: ValidatingWebhookConfiguration = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "flotilla-hub-agent"},
+        "webhooks": [
+            hook("overrides.placement.kubernetes-fleet.io", "/validate-override",
+                 &["clusterresourceoverrides", "resourceoverrides"], "Fail"),
+            hook("placements.placement.kubernetes-fleet.io", "/validate-placement", &placements, "Fail"),
+        ]
     }))?;
-    config.webhooks.as_mut().expect("set above")[0].client_config.ca_bundle = Some(ByteString(ca));
-    let api: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
+    let mutating: MutatingWebhookConfiguration = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "flotilla-hub-agent"},
+        "webhooks": [hook("placements.placement.kubernetes-fleet.io", "/mutate-placement", &placements, "Ignore")]
+    }))?;
     let pp = PatchParams::apply(FIELD_MANAGER).force();
-    api.patch("flotilla-hub-agent", &pp, &Patch::Apply(&config)).await.context("registering the webhook")?;
+    Api::<ValidatingWebhookConfiguration>::all(client.clone())
+        .patch("flotilla-hub-agent", &pp, &Patch::Apply(&validating))
+        .await
+        .context("registering the validating webhooks")?;
+    Api::<MutatingWebhookConfiguration>::all(client.clone())
+        .patch("flotilla-hub-agent", &pp, &Patch::Apply(&mutating))
+        .await
+        .context("registering the mutating webhook")?;
     Ok(())
 }
 

@@ -36,6 +36,7 @@ pub struct MemberClusterSpec {
     /// Taints keep placements off this cluster unless they tolerate them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 100))]
+    #[x_kube(validation = Rule::new("self.all(t, self.exists_one(u, u == t))").message("taints must be unique"))]
     pub taints: Vec<Taint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_options: Option<DeleteOptions>,
@@ -67,8 +68,17 @@ pub type MemberClusterStatus = ClusterStatus;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Taint {
+    /// A qualified name, as a label key.
+    #[schemars(
+        length(min = 1, max = 317),
+        regex(
+            pattern = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+        )
+    )]
     pub key: String,
+    /// A label value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63), regex(pattern = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"))]
     pub value: Option<String>,
     pub effect: TaintEffect,
 }

@@ -27,7 +27,8 @@ use super::{PlacementPolicy, PlacementStatus, RolloutStrategy};
     printcolumn = r#"{"name":"Work-Synchronized-Gen","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"ClusterResourcePlacementWorkSynchronized\")].observedGeneration"}"#,
     printcolumn = r#"{"name":"Available","type":"string","jsonPath":".status.conditions[?(@.type==\"ClusterResourcePlacementAvailable\")].status"}"#,
     printcolumn = r#"{"name":"Available-Gen","type":"string","jsonPath":".status.conditions[?(@.type==\"ClusterResourcePlacementAvailable\")].observedGeneration"}"#,
-    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    validation = Rule::new("size(self.metadata.name) < 64").message("metadata.name max length is 63")
 )]
 #[x_kube(
     validation = Rule::new("!(has(oldSelf.policy) && !has(self.policy))").message("policy cannot be removed once set"),
@@ -60,7 +61,8 @@ pub struct ClusterResourcePlacementSpec {
     printcolumn = r#"{"name":"Work-Synchronized-Gen","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"ResourcePlacementWorkSynchronized\")].observedGeneration"}"#,
     printcolumn = r#"{"name":"Available","type":"string","jsonPath":".status.conditions[?(@.type==\"ResourcePlacementAvailable\")].status"}"#,
     printcolumn = r#"{"name":"Available-Gen","type":"string","jsonPath":".status.conditions[?(@.type==\"ResourcePlacementAvailable\")].observedGeneration"}"#,
-    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    validation = Rule::new("size(self.metadata.name) < 64").message("metadata.name max length is 63")
 )]
 #[x_kube(validation = Rule::new("!(has(oldSelf.policy) && !has(self.policy))").message("policy cannot be removed once set"))]
 #[serde(rename_all = "camelCase")]
@@ -85,13 +87,15 @@ pub struct PlacementSpec {
     #[schemars(length(min = 1, max = 100))]
     #[x_kube(validation = Rule::new("self.all(x, !(has(x.name) && size(x.name) > 0 && has(x.labelSelector)))").message("name and labelSelector are mutually exclusive in a resource selector"))]
     pub resource_selectors: Vec<ResourceSelectorTerm>,
-    /// Where to place; unset means every joined member cluster.
+    /// Where to place; unset means every joined member cluster (stored as PickAll).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = {"placementType": "PickAll"}))]
     #[x_kube(
         validation = Rule::new("!(self.placementType != oldSelf.placementType)").message("placement type is immutable"),
         validation = Rule::new("self.placementType != 'PickFixed' || (!has(self.affinity) && !has(self.numberOfClusters) && !has(self.topologySpreadConstraints) && !has(self.tolerations))").message("affinity, numberOfClusters, topologySpreadConstraints, and tolerations cannot be set when placementType is PickFixed"),
         validation = Rule::new("self.placementType != 'PickAll' || (!has(self.clusterNames) && !has(self.numberOfClusters) && !has(self.topologySpreadConstraints))").message("clusterNames, numberOfClusters, and topologySpreadConstraints cannot be set when placementType is PickAll"),
-        validation = Rule::new("self.placementType != 'PickN' || (!has(self.clusterNames) && has(self.numberOfClusters))").message("clusterNames cannot be set and numberOfClusters must be set when placementType is PickN")
+        validation = Rule::new("self.placementType != 'PickN' || (!has(self.clusterNames) && has(self.numberOfClusters))").message("clusterNames cannot be set and numberOfClusters must be set when placementType is PickN"),
+        validation = Rule::new("self.placementType != 'PickAll' || !has(self.affinity) || !has(self.affinity.clusterAffinity) || !has(self.affinity.clusterAffinity.preferredDuringSchedulingIgnoredDuringExecution)").message("PreferredDuringSchedulingIgnoredDuringExecution will be ignored for placement policy type PickAll")
     )]
     pub policy: Option<PlacementPolicy>,
     #[serde(default)]

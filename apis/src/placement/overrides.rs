@@ -17,7 +17,8 @@ use super::{ClusterSelector, ResourceSelectorTerm};
     kind = "ClusterResourceOverride",
     category = "fleet",
     category = "fleet-placement",
-    validation = Rule::new("!has(self.spec.placement) || self.spec.placement.scope != 'Namespaced'").message("clusterResourceOverride placement reference cannot be Namespaced scope").field_path(".spec.placement.scope")
+    validation = Rule::new("!has(self.spec.placement) || self.spec.placement.scope != 'Namespaced'").message("clusterResourceOverride placement reference cannot be Namespaced scope").field_path(".spec.placement.scope"),
+    validation = Rule::new("size(self.metadata.name) < 64").message("metadata.name max length is 63")
 )]
 #[x_kube(validation = Rule::new(PLACEMENT_IMMUTABLE).message("The placement field is immutable"))]
 #[serde(rename_all = "camelCase")]
@@ -44,7 +45,8 @@ pub struct ClusterResourceOverrideSpec {
     kind = "ResourceOverride",
     namespaced,
     category = "fleet",
-    category = "fleet-placement"
+    category = "fleet-placement",
+    validation = Rule::new("size(self.metadata.name) < 64").message("metadata.name max length is 63")
 )]
 #[x_kube(validation = Rule::new(PLACEMENT_IMMUTABLE).message("The placement field is immutable"))]
 #[serde(rename_all = "camelCase")]

@@ -19,9 +19,10 @@ use crate::cluster::TaintEffect;
 pub struct PlacementPolicy {
     #[serde(default)]
     pub placement_type: PlacementType,
-    /// The MemberClusters to place on; PickFixed only.
+    /// The MemberClusters to place on; PickFixed only. Empty places nowhere
+    /// (scales the placement to zero, as KubeFleet allows).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 100))]
+    #[schemars(schema_with = "member_names")]
     pub cluster_names: Vec<String>,
     /// How many clusters to pick; required for PickN, not allowed otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,7 +39,8 @@ pub struct PlacementPolicy {
     #[schemars(length(max = 100))]
     #[x_kube(
         validation = Rule::new("self.all(x, x.operator != 'Exists' || !has(x.value) || size(x.value) == 0)").message("value must be empty when operator is Exists"),
-        validation = Rule::new("self.all(x, (has(x.key) && size(x.key) > 0) || x.operator == 'Exists')").message("operator must be Exists when key is empty")
+        validation = Rule::new("self.all(x, (has(x.key) && size(x.key) > 0) || x.operator == 'Exists')").message("operator must be Exists when key is empty"),
+        validation = Rule::new("oldSelf.all(x, x in self)").message("tolerations have been updated/deleted, only additions to tolerations are allowed")
     )]
     pub tolerations: Vec<Toleration>,
 }
@@ -61,15 +63,17 @@ pub struct Affinity {
     pub cluster_affinity: Option<ClusterAffinity>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterAffinity {
     /// Clusters that do not match are never picked; a later mismatch does not
     /// remove resources already placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.clusterSelectorTerms.all(t, !has(t.propertySorter))").message("PropertySorter is not allowed for RequiredDuringSchedulingIgnoredDuringExecution affinity"))]
     pub required_during_scheduling_ignored_during_execution: Option<ClusterSelector>,
     /// Each matching term adds its weight to a cluster's score (PickN only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(validation = Rule::new("self.all(p, !has(p.preference.propertySelector))").message("PropertySelector is not allowed for PreferredDuringSchedulingIgnoredDuringExecution affinity"))]
     pub preferred_during_scheduling_ignored_during_execution: Vec<PreferredClusterSelector>,
 }
 
@@ -186,6 +190,20 @@ pub struct Toleration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "taint_effect")]
     pub effect: Option<TaintEffect>,
+}
+
+/// At most 100 distinct member cluster names (DNS subdomains of at most 63 characters).
+fn member_names(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "maxItems": 100,
+        "x-kubernetes-list-type": "set",
+        "items": {
+            "type": "string",
+            "maxLength": 63,
+            "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        },
+    })
 }
 
 /// The schema of an optional [`TaintEffect`]: a plain string enum.

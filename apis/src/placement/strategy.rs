@@ -6,15 +6,18 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[x_kube(validation = Rule::new("!(self.type == 'External' && has(self.rollingUpdate))").message("rollingUpdate cannot be set when the rollout strategy type is External"))]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutStrategy {
     #[serde(default, rename = "type")]
     #[x_kube(validation = Rule::new("!(self != 'External' && oldSelf == 'External')").message("cannot change rollout strategy type from 'External' to other types"))]
     pub type_: RolloutStrategyType,
-    /// Used when the type is RollingUpdate.
+    /// Used when the type is RollingUpdate (the admission webhook fills in its defaults then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolling_update: Option<RollingUpdateConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = {}))]
+    #[x_kube(validation = Rule::new("!has(self.serverSideApplyConfig) || self.type == 'ServerSideApply'").message("serverSideApplyConfig is only valid for ServerSideApply strategy type"))]
     pub apply_strategy: Option<ApplyStrategy>,
     /// What happens to placed resources when the placement is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]

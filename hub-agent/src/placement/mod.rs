@@ -3,6 +3,7 @@
 //! are pure functions in the submodules; `controller` reads, calls them, and
 //! writes.
 
+pub mod admission;
 pub mod controller;
 pub mod family;
 pub mod rollout;

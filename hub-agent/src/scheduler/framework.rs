@@ -236,10 +236,8 @@ fn downscale(classified: &Classified, count: usize) -> Vec<String> {
 }
 
 fn pick_fixed(input: &Input, classified: &Classified, plan: &mut Plan) -> Result<(), String> {
+    // No names places nowhere: every binding is unscheduled (KubeFleet's scale to zero).
     let names = input.policy.map(|p| p.cluster_names.as_slice()).unwrap_or_default();
-    if names.is_empty() {
-        return Ok(());
-    }
     let clusters: BTreeMap<String, &MemberCluster> = input.clusters.iter().map(|c| (c.name_any(), c)).collect();
     let (mut valid, mut invalid, mut missing) = (Vec::new(), Vec::new(), Vec::new());
     for name in names {

@@ -302,10 +302,16 @@ fn pick_fixed_places_named_clusters_ignoring_taints_and_reports_missing_and_inel
             .starts_with("Cluster \"b\" is not eligible for resource placement yet: cluster is not connected")
     );
     assert_eq!(status.decisions[2].reason, "Specified cluster \"c\" is not found");
-    // An empty list changes nothing.
+    // An empty list places nowhere (KubeFleet's scale to zero): what a
+    // previous policy placed is unscheduled, and the policy is fulfilled.
     let mut empty = policy(PlacementType::PickFixed);
     empty.cluster_names.clear();
-    assert_eq!(run(Some(&empty), 0, &clusters, &[]), Plan::default());
+    let placed = [binding("p-a-aaaaa", "a", BindingState::Bound, false)];
+    let plan = run(Some(&empty), 0, &clusters, &placed);
+    assert_eq!(plan.unschedule, ["p-a-aaaaa"]);
+    assert!(plan.create.is_empty());
+    let status = plan.status.unwrap();
+    assert!(status.fulfilled && status.found == 0 && status.decisions.is_empty());
 }
 
 #[test]

@@ -21,6 +21,26 @@ pub fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> R
     Ok(true)
 }
 
+/// What is wrong with `selector` (keys, values, operators), as the API
+/// server's `LabelSelectorAsSelector` would refuse it.
+pub fn errors(selector: &LabelSelector) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in selector.match_labels.iter().flatten() {
+        out.extend(apis::labels::key_error(k).map(|e| format!("invalid label key {e}")));
+        out.extend(apis::labels::value_error(v).map(|e| format!("invalid label value {e}")));
+    }
+    for r in selector.match_expressions.iter().flatten() {
+        out.extend(apis::labels::key_error(&r.key).map(|e| format!("invalid label key {e}")));
+        if let Err(e) = requirement(r, &BTreeMap::new()) {
+            out.push(e);
+        }
+        for v in r.values.iter().flatten() {
+            out.extend(apis::labels::value_error(v).map(|e| format!("invalid label value {e}")));
+        }
+    }
+    out
+}
+
 fn requirement(r: &LabelSelectorRequirement, labels: &BTreeMap<String, String>) -> Result<bool, String> {
     let values = r.values.as_deref().unwrap_or_default();
     let value = labels.get(&r.key);

@@ -5,7 +5,7 @@ use fleet::{apply::Applier, assets, ports::free_port, probe, shared::fleet, wait
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
 use kube::Api;
 
-use crate::support::{TIMEOUT, create_namespace};
+use crate::support::{Case, TIMEOUT, create_namespace, refused_naming_fields};
 
 #[tokio::test]
 async fn a_deployment_on_a_member_becomes_available() {
@@ -96,13 +96,6 @@ async fn every_sample_applies_to_the_hub() {
 
 /// Each case: a valid object the API server must accept, and the same object
 /// made invalid, which it must refuse with a message naming the field.
-struct Case {
-    what: &'static str,
-    valid: &'static str,
-    invalid: &'static str,
-    names: &'static [&'static str],
-}
-
 const CASES: &[Case] = &[
     Case {
         what: "PickN without numberOfClusters",
@@ -146,33 +139,7 @@ const CASES: &[Case] = &[
 async fn invalid_objects_are_refused_with_a_message_naming_the_field() {
     let client = fleet().hub.client().await;
     create_namespace(&client, "it-invalid").await;
-    let mut applier = Applier::new(client);
-    let mut failures = Vec::new();
-    for case in CASES {
-        let valid = fleet::apply::parse(case.valid).unwrap().remove(0);
-        if let Err(e) = applier.apply(&valid).await {
-            failures.push(format!("{}: the valid twin was refused: {e}", case.what));
-            continue;
-        }
-        let invalid = fleet::apply::parse(case.invalid).unwrap().remove(0);
-        match applier.apply(&invalid).await {
-            Ok(_) => failures.push(format!("{}: accepted", case.what)),
-            Err(e) => match e.api_message() {
-                Some(msg) => {
-                    for n in case.names {
-                        if !msg.contains(n) {
-                            failures.push(format!("{}: message does not name {n:?}: {msg}", case.what));
-                        }
-                    }
-                }
-                None => failures.push(format!("{}: refused, but not by the API server: {e}", case.what)),
-            },
-        }
-        // Nothing half-applied: the refused object does not exist.
-        let api = applier.api_for(&invalid).await.unwrap();
-        assert!(api.get_opt(invalid.metadata.name.as_deref().unwrap()).await.unwrap().is_none(), "{}", case.what);
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    refused_naming_fields(client, CASES).await;
 }
 
 fn kubectl(kubeconfig: &std::path::Path, args: &[&str]) -> String {

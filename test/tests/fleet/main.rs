@@ -1,6 +1,7 @@
 //! Integration tests on one shared local fleet (hub + 3 members, with agents):
 //! real control planes, isolated per test by namespaces and names.
 
+mod admission;
 mod apply;
 mod envelopes;
 mod foundation;

@@ -483,18 +483,40 @@ async fn an_envelope_configmap_is_unwrapped_into_its_own_work() {
 }
 
 #[tokio::test]
-async fn invalid_selectors_become_a_condition_and_nothing_is_placed() {
+async fn a_selector_whose_kind_goes_away_becomes_a_condition_and_what_was_placed_stays() {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     let client = hub().await;
-    create_crp(
-        &client,
-        &crp("it-invalid", json!({"resourceSelectors": [{"group": "example.com", "version": "v1", "kind": "Widget"}]})),
-    )
-    .await;
+    // Admission refuses a kind the hub does not serve; one that stops being
+    // served afterwards (its CRD deleted) is the controller's to report.
+    let crd: CustomResourceDefinition = serde_json::from_value(json!({
+        "metadata": {"name": "widgets.it-invalid.example.com"},
+        "spec": {"group": "it-invalid.example.com", "scope": "Cluster",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                 "versions": [{"name": "v1", "served": true, "storage": true,
+                               "schema": {"openAPIV3Schema": {"type": "object"}}}]}}))
+    .unwrap();
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    crds.create(&PostParams::default(), &crd).await.unwrap();
+    let selectors = json!({"resourceSelectors": [{"group": "it-invalid.example.com", "version": "v1", "kind": "Widget"}],
+                           "policy": {"placementType": "PickFixed", "clusterNames": ["member-1"]}});
+    let placements = Api::<ClusterResourcePlacement>::all(client.clone());
+    wait::until("the Widget kind served and admitted", TIMEOUT, || async {
+        Ok(placements.create(&PostParams::default(), &crp("it-invalid", selectors.clone())).await.ok())
+    })
+    .await
+    .unwrap();
+    let placed = wait_works_on(&client, "it-invalid", &["member-1"]).await;
+    crds.delete("widgets.it-invalid.example.com", &DeleteParams::default()).await.unwrap();
     let c = wait_condition(&client, "it-invalid", p::CRP_SCHEDULED, "False").await;
     let cond = condition(&c, p::CRP_SCHEDULED).unwrap();
     assert_eq!(cond.reason, p::REASON_INVALID_RESOURCE_SELECTORS);
-    assert!(cond.message.contains("example.com/v1 Widget"), "{}", cond.message);
-    assert!(works(&client, "it-invalid").await.is_empty());
+    assert!(cond.message.contains("it-invalid.example.com/v1 Widget"), "{}", cond.message);
+    // What was placed stays as it was.
+    let after = works(&client, "it-invalid").await;
+    let names = |w: &BTreeMap<String, Vec<Work>>| -> Vec<(String, Option<i64>)> {
+        w.values().flatten().map(|w| (w.name_any(), w.metadata.generation)).collect()
+    };
+    assert_eq!(names(&after), names(&placed));
 }
 
 #[tokio::test]

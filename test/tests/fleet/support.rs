@@ -100,3 +100,50 @@ pub async fn config_map(client: &Client, ns: &str, name: &str, data: Value) {
         serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns}, "data": data})).unwrap();
     Api::<ConfigMap>::namespaced(client.clone(), ns).create(&PostParams::default(), &cm).await.unwrap();
 }
+
+/// A bad object and its valid twin: the API server (schema, CEL or a
+/// webhook) accepts `valid` and refuses `invalid` with a message holding
+/// each of `names`.
+pub struct Case {
+    pub what: &'static str,
+    pub valid: &'static str,
+    pub invalid: &'static str,
+    pub names: &'static [&'static str],
+}
+
+/// Tries every case; fails listing each that was accepted, refused by
+/// something other than the API server, or refused without naming the field.
+pub async fn refused_naming_fields(client: Client, cases: &[Case]) {
+    let mut applier = fleet::apply::Applier::new(client);
+    let mut failures = Vec::new();
+    for case in cases {
+        let valid = fleet::apply::parse(case.valid).unwrap().remove(0);
+        if let Err(e) = applier.apply(&valid).await {
+            failures.push(format!("{}: the valid twin was refused: {e}", case.what));
+            continue;
+        }
+        let invalid = fleet::apply::parse(case.invalid).unwrap().remove(0);
+        match applier.apply(&invalid).await {
+            Ok(_) => failures.push(format!("{}: accepted", case.what)),
+            Err(e) => match e.api_message() {
+                Some(msg) => {
+                    for n in case.names {
+                        if !msg.contains(n) {
+                            failures.push(format!("{}: message does not name {n:?}: {msg}", case.what));
+                        }
+                    }
+                }
+                None => failures.push(format!("{}: refused, but not by the API server: {e}", case.what)),
+            },
+        }
+        // Nothing half-applied: a refused new object does not exist.
+        if invalid.metadata.name != valid.metadata.name {
+            let api = applier.api_for(&invalid).await.unwrap();
+            let name = invalid.metadata.name.as_deref().unwrap();
+            if api.get_opt(name).await.unwrap().is_some() {
+                failures.push(format!("{}: the refused object exists", case.what));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

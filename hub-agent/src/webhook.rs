@@ -5,14 +5,17 @@
 //! /validate-placement` and `POST /mutate-placement` for
 //! ClusterResourcePlacements and ResourcePlacements (`placement::admission`:
 //! selectors, affinity, tolerations, the kinds the hub serves; defaults that
-//! depend on another field). The deployment manifests and the local fleet
+//! depend on another field), and `POST /validate-disruption` for
+//! ClusterResourcePlacementEvictions and DisruptionBudgets (against their
+//! placement's type). The deployment manifests and the local fleet
 //! register them with a Validating- and a MutatingWebhookConfiguration.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context as _;
 use apis::placement::{
-    ClusterResourceOverride, ClusterResourceOverrideSpec, PlacementSpec, ResourceOverride, ResourceOverrideSpec,
+    ClusterResourceOverride, ClusterResourceOverrideSpec, ClusterResourcePlacement, PlacementDisruptionBudgetSpec,
+    PlacementSpec, ResourceOverride, ResourceOverrideSpec,
 };
 use axum::{Json, Router, extract::State, routing::post};
 use hyper_util::{
@@ -42,6 +45,7 @@ use crate::{
 pub const PATH: &str = "/validate-override";
 pub const VALIDATE_PLACEMENT: &str = "/validate-placement";
 pub const MUTATE_PLACEMENT: &str = "/mutate-placement";
+pub const VALIDATE_DISRUPTION: &str = "/validate-disruption";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct WebhookArgs {
@@ -170,6 +174,53 @@ async fn validate_placement(
     .await
 }
 
+/// Why an eviction or a disruption budget must be refused, judged against
+/// its ClusterResourcePlacement (read from the API server). A placement that
+/// does not exist (yet) is the controller's to report, as KubeFleet does.
+async fn disruption_refusals(
+    request: &AdmissionRequest<DynamicObject>,
+    client: &Client,
+) -> Result<Vec<String>, String> {
+    let Some(obj) = &request.object else { return Ok(vec![]) };
+    let spec = obj.data.get("spec").cloned().unwrap_or_default();
+    let placement = match request.kind.kind.as_str() {
+        "ClusterResourcePlacementEviction" => spec["placementName"].as_str().unwrap_or_default().to_string(),
+        _ => obj.name_any(),
+    };
+    let crp = Api::<ClusterResourcePlacement>::all(client.clone()).get_opt(&placement).await.map_err(|e| {
+        format!("failed to get clusterResourcePlacement {placement} for {} {}: {e}", request.kind.kind, obj.name_any())
+    })?;
+    let Some(crp) = crp else { return Ok(vec![]) };
+    let policy_type = crp.spec.placement.policy.as_ref().map(|p| p.placement_type).unwrap_or_default();
+    Ok(match request.kind.kind.as_str() {
+        "ClusterResourcePlacementEviction" => {
+            placement_admission::eviction_errors(&placement, policy_type, crp.metadata.deletion_timestamp.is_some())
+        }
+        _ => {
+            let budget: PlacementDisruptionBudgetSpec = serde_json::from_value(spec).map_err(|e| e.to_string())?;
+            placement_admission::budget_errors(policy_type, &budget)
+        }
+    })
+}
+
+async fn validate_disruption(
+    State(client): State<Client>,
+    Json(review): Json<AdmissionReview<DynamicObject>>,
+) -> Json<AdmissionReview<DynamicObject>> {
+    review_with(review, |request| async move {
+        let response = AdmissionResponse::from(&request);
+        if matches!(request.operation, Operation::Delete | Operation::Connect) {
+            return response;
+        }
+        match disruption_refusals(&request, &client).await {
+            Ok(r) if r.is_empty() => response,
+            Ok(r) => response.deny(r.join("; ")),
+            Err(e) => response.deny(e),
+        }
+    })
+    .await
+}
+
 async fn mutate_placement(Json(review): Json<AdmissionReview<DynamicObject>>) -> Json<AdmissionReview<DynamicObject>> {
     review_with(review, |request| async move {
         let response = AdmissionResponse::from(&request);
@@ -235,9 +286,10 @@ pub async fn serve(args: WebhookArgs, client: Client, ready: impl FnOnce()) -> a
         .route(PATH, post(validate))
         .route(VALIDATE_PLACEMENT, post(validate_placement))
         .route(MUTATE_PLACEMENT, post(mutate_placement))
+        .route(VALIDATE_DISRUPTION, post(validate_disruption))
         .with_state(client);
     let listener = TcpListener::bind(addr).await.with_context(|| format!("binding the webhook to {addr}"))?;
-    info!(address = %listener.local_addr()?, "serving the admission webhooks ({PATH}, {VALIDATE_PLACEMENT}, {MUTATE_PLACEMENT})");
+    info!(address = %listener.local_addr()?, "serving the admission webhooks ({PATH}, {VALIDATE_PLACEMENT}, {MUTATE_PLACEMENT}, {VALIDATE_DISRUPTION})");
     ready();
     loop {
         let (stream, peer) = listener.accept().await?;

@@ -148,6 +148,8 @@ async fn register_webhook(client: &Client, hub: &Hub, at: SocketAddr) -> anyhow:
             hook("overrides.placement.kubernetes-fleet.io", "/validate-override",
                  &["clusterresourceoverrides", "resourceoverrides"], "Fail"),
             hook("placements.placement.kubernetes-fleet.io", "/validate-placement", &placements, "Fail"),
+            hook("disruptions.placement.kubernetes-fleet.io", "/validate-disruption",
+                 &["clusterresourceplacementevictions", "clusterresourceplacementdisruptionbudgets"], "Fail"),
         ]
     }))?;
     let mutating: MutatingWebhookConfiguration = serde_json::from_value(serde_json::json!({

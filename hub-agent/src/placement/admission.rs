@@ -5,9 +5,13 @@
 
 use apis::{
     labels,
-    placement::{ClusterSelectorTerm, PlacementSpec, PropertySelectorRequirement, SelectionScope, TolerationOperator},
+    placement::{
+        ClusterSelectorTerm, PlacementDisruptionBudgetSpec, PlacementSpec, PlacementType, PropertySelectorRequirement,
+        SelectionScope, TolerationOperator,
+    },
 };
 use json_patch::{AddOperation, PatchOperation};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
 use crate::scheduler::label_selector;
@@ -171,6 +175,49 @@ pub fn defaults(obj: &Value) -> Vec<PatchOperation> {
     out
 }
 
+/// Why a ClusterResourcePlacementDisruptionBudget cannot guard its
+/// placement (of `policy_type`; none is PickAll): a PickAll placement has no
+/// target count, so only an integer `minAvailable` means something.
+pub fn budget_errors(policy_type: PlacementType, budget: &PlacementDisruptionBudgetSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    if policy_type != PlacementType::PickAll {
+        return out;
+    }
+    if let Some(m) = &budget.max_unavailable {
+        out.push(format!(
+            "cluster resource placement policy type PickAll is not supported with any specified max unavailable {}",
+            int_or_string(m)
+        ));
+    }
+    if let Some(m @ IntOrString::String(_)) = &budget.min_available {
+        out.push(format!(
+            "cluster resource placement policy type PickAll is not supported with min available as a percentage {}",
+            int_or_string(m)
+        ));
+    }
+    out
+}
+
+/// Why an eviction from placement `name` (of `policy_type`) cannot be
+/// accepted: a placement being deleted, or a PickFixed one (its clusters are
+/// named; the user edits the names instead).
+pub fn eviction_errors(name: &str, policy_type: PlacementType, deleting: bool) -> Vec<String> {
+    if deleting {
+        return vec![format!("cluster resource placement {name} is being deleted")];
+    }
+    if policy_type == PlacementType::PickFixed {
+        return vec!["cluster resource placement policy type PickFixed is not supported".to_string()];
+    }
+    vec![]
+}
+
+fn int_or_string(v: &IntOrString) -> String {
+    match v {
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +318,34 @@ mod tests {
             json!({"maxSurge": 1}),
             "a given rollingUpdate is left to the schema's field defaults"
         );
+    }
+
+    #[test]
+    fn budgets_and_evictions_follow_the_placement_type() {
+        let budget = |max: Option<IntOrString>, min: Option<IntOrString>| PlacementDisruptionBudgetSpec {
+            max_unavailable: max,
+            min_available: min,
+        };
+        let pct = || Some(IntOrString::String("50%".into()));
+        let int = || Some(IntOrString::Int(1));
+        assert_eq!(
+            budget_errors(PlacementType::PickAll, &budget(int(), None)),
+            ["cluster resource placement policy type PickAll is not supported with any specified max unavailable 1"]
+        );
+        assert_eq!(
+            budget_errors(PlacementType::PickAll, &budget(None, pct())),
+            ["cluster resource placement policy type PickAll is not supported with min available as a percentage 50%"]
+        );
+        assert!(budget_errors(PlacementType::PickAll, &budget(None, int())).is_empty());
+        assert!(budget_errors(PlacementType::PickN, &budget(pct(), None)).is_empty());
+        assert_eq!(
+            eviction_errors("web", PlacementType::PickFixed, false),
+            ["cluster resource placement policy type PickFixed is not supported"]
+        );
+        assert_eq!(
+            eviction_errors("web", PlacementType::PickN, true),
+            ["cluster resource placement web is being deleted"]
+        );
+        assert!(eviction_errors("web", PlacementType::PickAll, false).is_empty());
     }
 }

@@ -185,6 +185,50 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// Evictions and disruption budgets, judged against their placements:
+/// it-adm-all (PickAll) and it-adm-fixed (PickFixed).
+const DISRUPTION_CASES: &[Case] = &[
+    Case {
+        what: "a maxUnavailable budget for a PickAll placement",
+        valid: r#"{"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacementDisruptionBudget", "metadata": {"name": "it-adm-all"}, "spec": {"minAvailable": 1}}"#,
+        invalid: r#"{"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacementDisruptionBudget", "metadata": {"name": "it-adm-all"}, "spec": {"maxUnavailable": 1}}"#,
+        names: &[
+            "cluster resource placement policy type PickAll is not supported with any specified max unavailable 1",
+        ],
+    },
+    Case {
+        what: "a percentage minAvailable budget for a PickAll placement",
+        valid: r#"{"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacementDisruptionBudget", "metadata": {"name": "it-adm-all"}, "spec": {"minAvailable": 1}}"#,
+        invalid: r#"{"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacementDisruptionBudget", "metadata": {"name": "it-adm-all"}, "spec": {"minAvailable": "50%"}}"#,
+        names: &[
+            "cluster resource placement policy type PickAll is not supported with min available as a percentage 50%",
+        ],
+    },
+    Case {
+        what: "an eviction from a PickFixed placement",
+        valid: r#"{"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacementEviction", "metadata": {"name": "it-adm-evict-all"}, "spec": {"placementName": "it-adm-all", "clusterName": "member-3"}}"#,
+        invalid: r#"{"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacementEviction", "metadata": {"name": "it-adm-evict-fixed"}, "spec": {"placementName": "it-adm-fixed", "clusterName": "member-1"}}"#,
+        names: &["cluster resource placement policy type PickFixed is not supported"],
+    },
+];
+
+#[tokio::test]
+async fn evictions_and_disruption_budgets_are_judged_against_their_placement() {
+    let client = fleet().hub.client().await;
+    let crps = Api::<ClusterResourcePlacement>::all(client.clone());
+    for (name, policy) in [
+        ("it-adm-all", json!({"placementType": "PickAll"})),
+        ("it-adm-fixed", json!({"placementType": "PickFixed", "clusterNames": ["member-1"]})),
+    ] {
+        let c: ClusterResourcePlacement = serde_json::from_value(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+            "kind": "ClusterResourcePlacement", "metadata": {"name": name},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "x"}], "policy": policy}}))
+        .unwrap();
+        crps.create(&PostParams::default(), &c).await.unwrap();
+    }
+    refused_naming_fields(client, DISRUPTION_CASES).await;
+}
+
 #[tokio::test]
 async fn kubefleet_admission_checks_refuse_bad_objects_naming_the_field() {
     let client = fleet().hub.client().await;

@@ -152,28 +152,6 @@ async fn placement_refusals(request: &AdmissionRequest<DynamicObject>, client: &
     Ok(out)
 }
 
-async fn validate_placement(
-    State(client): State<Client>,
-    Json(review): Json<AdmissionReview<DynamicObject>>,
-) -> Json<AdmissionReview<DynamicObject>> {
-    review_with(review, |request| async move {
-        let response = AdmissionResponse::from(&request);
-        if matches!(request.operation, Operation::Delete | Operation::Connect) {
-            return response;
-        }
-        let kind = request.kind.kind.clone();
-        match placement_refusals(&request, &client).await {
-            Ok(r) if r.is_empty() => response,
-            Ok(r) => {
-                debug!(%kind, name = %request.name, "refused: {}", r.join("; "));
-                response.deny(format!("the {kind} has invalid fields: {}", r.join("; ")))
-            }
-            Err(e) => response.deny(format!("the {kind} cannot be read: {e}")),
-        }
-    })
-    .await
-}
-
 /// Why an eviction or a disruption budget must be refused, judged against
 /// its ClusterResourcePlacement (read from the API server). A placement that
 /// does not exist (yet) is the controller's to report, as KubeFleet does.
@@ -203,26 +181,8 @@ async fn disruption_refusals(
     })
 }
 
-async fn validate_disruption(
-    State(client): State<Client>,
-    Json(review): Json<AdmissionReview<DynamicObject>>,
-) -> Json<AdmissionReview<DynamicObject>> {
-    review_with(review, |request| async move {
-        let response = AdmissionResponse::from(&request);
-        if matches!(request.operation, Operation::Delete | Operation::Connect) {
-            return response;
-        }
-        match disruption_refusals(&request, &client).await {
-            Ok(r) if r.is_empty() => response,
-            Ok(r) => response.deny(r.join("; ")),
-            Err(e) => response.deny(e),
-        }
-    })
-    .await
-}
-
-async fn mutate_placement(Json(review): Json<AdmissionReview<DynamicObject>>) -> Json<AdmissionReview<DynamicObject>> {
-    review_with(review, |request| async move {
+async fn mutate_placement(Json(review): Json<AdmissionReview<DynamicObject>>) -> Review {
+    review_with(review, async |request| {
         let response = AdmissionResponse::from(&request);
         let Some(obj) = &request.object else { return response };
         let ops = placement_admission::defaults(&serde_json::to_value(obj).unwrap_or_default());
@@ -238,11 +198,10 @@ async fn mutate_placement(Json(review): Json<AdmissionReview<DynamicObject>>) ->
 }
 
 /// Answers `review` with what `decide` says of its request.
-async fn review_with<F, Fut>(review: AdmissionReview<DynamicObject>, decide: F) -> Json<AdmissionReview<DynamicObject>>
-where
-    F: FnOnce(AdmissionRequest<DynamicObject>) -> Fut,
-    Fut: std::future::Future<Output = AdmissionResponse>,
-{
+async fn review_with(
+    review: AdmissionReview<DynamicObject>,
+    decide: impl AsyncFnOnce(AdmissionRequest<DynamicObject>) -> AdmissionResponse,
+) -> Review {
     let request: AdmissionRequest<DynamicObject> = match review.try_into() {
         Ok(r) => r,
         Err(e) => {
@@ -253,25 +212,52 @@ where
     Json(decide(request).await.into_review())
 }
 
-async fn validate(
-    State(client): State<Client>,
-    Json(review): Json<AdmissionReview<DynamicObject>>,
-) -> Json<AdmissionReview<DynamicObject>> {
-    review_with(review, |request| async move {
+/// A validating answer: allowed unless `refusals` names something; a
+/// delete or connect always passes.
+async fn validating(
+    review: AdmissionReview<DynamicObject>,
+    refusals: impl AsyncFnOnce(&AdmissionRequest<DynamicObject>) -> Result<Vec<String>, String>,
+) -> Review {
+    review_with(review, async |request| {
         let response = AdmissionResponse::from(&request);
         if matches!(request.operation, Operation::Delete | Operation::Connect) {
             return response;
         }
-        match refusals(&request, &client).await {
+        match refusals(&request).await {
             Ok(r) if r.is_empty() => response,
             Ok(r) => {
                 debug!(kind = %request.kind.kind, name = %request.name, "refused: {}", r.join("; "));
                 response.deny(r.join("; "))
             }
-            Err(e) => response.deny(format!("the override cannot be read: {e}")),
+            Err(e) => response.deny(format!("the {} cannot be read: {e}", request.kind.kind)),
         }
     })
     .await
+}
+
+type Review = Json<AdmissionReview<DynamicObject>>;
+
+async fn validate(State(client): State<Client>, Json(review): Json<AdmissionReview<DynamicObject>>) -> Review {
+    validating(review, async |r| refusals(r, &client).await).await
+}
+
+async fn validate_placement(
+    State(client): State<Client>,
+    Json(review): Json<AdmissionReview<DynamicObject>>,
+) -> Review {
+    validating(review, async |r| {
+        let found = placement_refusals(r, &client).await?;
+        let kind = &r.kind.kind;
+        Ok(if found.is_empty() { found } else { vec![format!("the {kind} has invalid fields: {}", found.join("; "))] })
+    })
+    .await
+}
+
+async fn validate_disruption(
+    State(client): State<Client>,
+    Json(review): Json<AdmissionReview<DynamicObject>>,
+) -> Review {
+    validating(review, async |r| disruption_refusals(r, &client).await).await
 }
 
 /// Serves the webhook until the process ends; `ready` once it listens (at

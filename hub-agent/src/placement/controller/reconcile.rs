@@ -248,17 +248,8 @@ async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
     if let Some(why) = apis::labels::value_error(&pass.name) {
         // Its children would carry the name in a label: none can exist, and
         // no retry helps. Say so; hold no finalizer, so deletion completes.
-        let c = conditions::new(
-            F::CONDITIONS[0],
-            Status::False,
-            p::REASON_INVALID_PLACEMENT_NAME,
-            format!("The placement cannot be scheduled: its name {why}"),
-            Some(pass.generation),
-        );
-        let mut st = pass.placement.status().cloned().unwrap_or_default();
-        conditions::set(&mut st.conditions, c);
-        st.conditions.retain(|c| c.type_ == F::CONDITIONS[0]);
-        write_status(pass, st).await?;
+        let why = format!("The placement cannot be scheduled: its name {why}");
+        not_scheduled(pass, p::REASON_INVALID_PLACEMENT_NAME, why).await?;
         release_finalizer(pass).await?;
         return Ok(Action::await_change());
     }
@@ -271,17 +262,8 @@ async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
         }
         Err(SelectionError::Invalid(m)) => {
             // Nothing already placed changes: the last good snapshot stays bound.
-            let c = conditions::new(
-                F::CONDITIONS[0],
-                Status::False,
-                p::REASON_INVALID_RESOURCE_SELECTORS,
-                format!("The resource selectors are invalid: {m}"),
-                Some(pass.generation),
-            );
-            let mut st = pass.placement.status().cloned().unwrap_or_default();
-            conditions::set(&mut st.conditions, c);
-            st.conditions.retain(|c| c.type_ == F::CONDITIONS[0]);
-            write_status(pass, st).await?;
+            let why = format!("The resource selectors are invalid: {m}");
+            not_scheduled(pass, p::REASON_INVALID_RESOURCE_SELECTORS, why).await?;
             return Ok(Action::await_change());
         }
     };
@@ -392,6 +374,17 @@ async fn delete<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
     pass.ctx.status_written.lock().expect("lock").remove(&pass.key);
     info!(placement = %pass.key, "deleted");
     Ok(Action::await_change())
+}
+
+/// The status of a placement that cannot be scheduled for `reason`: its
+/// Scheduled condition False, and no later stage (none ran).
+async fn not_scheduled<F: Family>(pass: &mut Pass<'_, F>, reason: &str, message: String) -> Result<(), Error> {
+    let c = conditions::new(F::CONDITIONS[0], Status::False, reason, message, Some(pass.generation));
+    let mut st = pass.placement.status().cloned().unwrap_or_default();
+    conditions::set(&mut st.conditions, c);
+    st.conditions.retain(|c| c.type_ == F::CONDITIONS[0]);
+    write_status(pass, st).await?;
+    Ok(())
 }
 
 async fn release_finalizer<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {

@@ -379,6 +379,7 @@ mod tests {
             assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         }
         let accepted = b.accepted.load(std::sync::atomic::Ordering::SeqCst);
+        println!("{N} client connections closed after one request each: the backend accepted {accepted}");
         assert!(accepted <= 2, "{N} client connections cost the backend {accepted} connections");
     }
 

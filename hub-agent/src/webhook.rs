@@ -140,9 +140,10 @@ async fn placement_refusals(request: &AdmissionRequest<DynamicObject>, client: &
     let mut out = placement_admission::spec_errors(&spec);
     let mut served = std::collections::HashMap::new();
     for s in &spec.resource_selectors {
-        let key = (s.group.clone(), s.version.clone(), s.kind.clone());
-        if !served.contains_key(&key) {
-            served.insert(key, scope(client, &s.group, &s.version, &s.kind).await);
+        if let std::collections::hash_map::Entry::Vacant(e) =
+            served.entry((s.group.clone(), s.version.clone(), s.kind.clone()))
+        {
+            e.insert(scope(client, &s.group, &s.version, &s.kind).await);
         }
     }
     let resource_placement = request.kind.kind == "ResourcePlacement";

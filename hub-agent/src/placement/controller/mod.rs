@@ -92,7 +92,7 @@ fn drop_managed_fields<K: Resource>(o: &mut K) {
 
 /// Keeps `writer`'s store and sends `event(object)` for every object the
 /// watch touches, deletions included, to each of `to`.
-fn drive<K, T: Clone>(
+fn drive<K, T>(
     api: Api<K>,
     config: watcher::Config,
     writer: reflector::store::Writer<K>,
@@ -101,7 +101,7 @@ fn drive<K, T: Clone>(
 ) -> impl Stream<Item = ()> + Send
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    T: Send + 'static,
+    T: Clone + Send + 'static,
 {
     let what = K::kind(&()).to_string();
     watcher(api, config)

@@ -99,6 +99,16 @@ async fn reconcile<K: OverrideKind>(o: Arc<K>, client: Arc<Client>) -> Result<Ac
     let name = o.name_any();
     let api = o.api(client.as_ref().clone());
     let snaps = o.snapshots(client.as_ref().clone());
+    if let Some(why) = labels::value_error(&name) {
+        // Admission refuses such names; one stored before cannot have
+        // snapshots (they carry the name in a label), and no retry helps:
+        // hold no finalizer, so its deletion completes.
+        warn!(%name, "an override whose name {why} cannot have snapshots; it is ignored");
+        if let Some(patch) = remove_patch(o.finalizers(), OVERRIDE_CLEANUP) {
+            ok_if_gone(api.patch(&name, &PatchParams::default(), &Patch::<()>::Json(patch)).await)?;
+        }
+        return Ok(Action::await_change());
+    }
     let lp = ListParams::default().labels(&format!("{}={name}", labels::OVERRIDE_TRACKING));
     let existing = snaps.list(&lp).await?.items;
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod client;
+pub mod field_manager;
 pub mod finalizer;
 pub mod telemetry;
 

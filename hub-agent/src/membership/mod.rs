@@ -29,7 +29,7 @@ use crate::metrics::Metrics;
 
 pub const CONTROLLER: &str = "membercluster";
 /// The field manager of everything the membership controller writes.
-pub const FIELD_MANAGER: &str = "hub-agent/membership";
+pub const FIELD_MANAGER: &str = flotilla_runtime::field_manager::HUB_MEMBERSHIP;
 
 #[derive(Clone, Debug)]
 pub struct Config {

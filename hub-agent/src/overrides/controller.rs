@@ -13,7 +13,10 @@ use apis::{
         ResourceOverride, ResourceOverrideSnapshot, ResourceOverrideSnapshotSpec,
     },
 };
-use flotilla_runtime::{api::ok_if_gone, finalizer::remove_patch};
+use flotilla_runtime::{
+    api::ok_if_gone,
+    finalizer::{add_patch, remove_patch},
+};
 use futures::StreamExt;
 use k8s_openapi::ByteString;
 use kube::{
@@ -93,7 +96,7 @@ pub enum Error {
 }
 
 /// The field manager of what this controller writes.
-const FIELD_MANAGER: &str = "flotilla-override-controller";
+const FIELD_MANAGER: &str = flotilla_runtime::field_manager::HUB_OVERRIDES;
 
 async fn reconcile<K: OverrideKind>(o: Arc<K>, client: Arc<Client>) -> Result<Action, Error> {
     let name = o.name_any();
@@ -121,11 +124,7 @@ async fn reconcile<K: OverrideKind>(o: Arc<K>, client: Arc<Client>) -> Result<Ac
         }
         return Ok(Action::await_change());
     }
-    if !o.finalizers().iter().any(|f| f == OVERRIDE_CLEANUP) {
-        // A merge patch replaces the list: keep the others', guarded by the resource version.
-        let mut all: Vec<String> = o.finalizers().to_vec();
-        all.push(OVERRIDE_CLEANUP.to_string());
-        let patch = json!({"metadata": {"finalizers": all, "resourceVersion": o.resource_version()}});
+    if let Some(patch) = add_patch(o.finalizers(), OVERRIDE_CLEANUP, o.resource_version()) {
         api.patch(&name, &PatchParams::default(), &Patch::Merge(patch)).await?;
     }
 

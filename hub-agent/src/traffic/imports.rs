@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 use super::import::{self, Export};
 
-const FIELD_MANAGER: &str = "flotilla-service-import";
+const FIELD_MANAGER: &str = flotilla_runtime::field_manager::HUB_SERVICE_IMPORTS;
 const BATCH: Duration = Duration::from_millis(20);
 const RETRY: Duration = Duration::from_secs(2);
 

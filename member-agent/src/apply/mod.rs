@@ -19,4 +19,4 @@ pub mod waves;
 pub use controller::{Applier, run};
 
 /// The field manager of what the applier writes on the member (KubeFleet's).
-pub const FIELD_MANAGER: &str = "work-api-agent";
+pub const FIELD_MANAGER: &str = flotilla_runtime::field_manager::MEMBER_APPLY;

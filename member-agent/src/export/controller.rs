@@ -15,7 +15,10 @@ use apis::{
     labels::SERVICE_EXPORT_WEIGHT,
     networking::{ExportedObjectReference, InternalServiceExport, InternalServiceExportSpec, ServiceExport},
 };
-use flotilla_runtime::{api::ok_if_gone, finalizer::remove_patch};
+use flotilla_runtime::{
+    api::ok_if_gone,
+    finalizer::{add_patch, remove_patch},
+};
 use futures::StreamExt;
 use k8s_openapi::{
     api::core::v1::Service,
@@ -33,7 +36,7 @@ use tracing::{info, warn};
 use super::decide::{self, Action as Export, Exported};
 
 /// The field manager of what the exporter writes.
-const FIELD_MANAGER: &str = "member-agent-exporter";
+const FIELD_MANAGER: &str = flotilla_runtime::field_manager::MEMBER_EXPORT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -96,10 +99,7 @@ async fn reconcile(se: Arc<ServiceExport>, ctx: Arc<Ctx>) -> Result<Action, Erro
         }
         return Ok(Action::await_change());
     }
-    if !se.finalizers().iter().any(|f| f == SERVICE_EXPORT_CLEANUP) {
-        let mut all = se.finalizers().to_vec();
-        all.push(SERVICE_EXPORT_CLEANUP.to_string());
-        let patch = json!({"metadata": {"finalizers": all, "resourceVersion": se.resource_version()}});
+    if let Some(patch) = add_patch(se.finalizers(), SERVICE_EXPORT_CLEANUP, se.resource_version()) {
         exports.patch(&name, &PatchParams::default(), &Patch::Merge(patch)).await?;
     }
 

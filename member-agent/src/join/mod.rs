@@ -35,7 +35,7 @@ use tracing::{info, warn};
 use crate::metrics::Metrics;
 
 /// The field manager of what the member agent writes on the hub.
-pub const FIELD_MANAGER: &str = "member-agent";
+pub const FIELD_MANAGER: &str = flotilla_runtime::field_manager::MEMBER_JOIN;
 
 pub struct Agent {
     pub name: String,

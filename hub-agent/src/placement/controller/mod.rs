@@ -51,7 +51,7 @@ use crate::{
 };
 
 /// The field manager of everything the placement controller writes.
-pub const FIELD_MANAGER: &str = "hub-agent/placement";
+pub const FIELD_MANAGER: &str = flotilla_runtime::field_manager::HUB_PLACEMENT;
 
 /// Triggers for the same placement closer together than this become one pass.
 const DEBOUNCE: Duration = Duration::from_millis(30);

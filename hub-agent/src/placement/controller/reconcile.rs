@@ -10,6 +10,7 @@ use apis::{
     labels,
     placement::{ClusterDecision, PlacementReports, PlacementSpec, PlacementStatus, ResourceBindingStatus, Work},
 };
+use flotilla_runtime::finalizer::{add_patch, remove_patch};
 use futures::StreamExt;
 use k8s_openapi::{
     apimachinery::pkg::apis::meta::v1::{Condition, ObjectMeta, OwnerReference},
@@ -323,12 +324,10 @@ async fn place<F: Family>(pass: &mut Pass<'_, F>) -> Result<Action, Error> {
 }
 
 async fn ensure_finalizer<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {
-    if pass.placement.finalizers().iter().any(|f| f == F::FINALIZER) {
+    let placement = pass.placement;
+    let Some(patch) = add_patch(placement.finalizers(), F::FINALIZER, placement.resource_version()) else {
         return Ok(());
-    }
-    let mut finalizers = pass.placement.finalizers().to_vec();
-    finalizers.push(F::FINALIZER.to_string());
-    let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": pass.placement.resource_version()}});
+    };
     F::Placement::api(pass.ctx.client.clone(), pass.ns())
         .patch(&pass.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
@@ -388,7 +387,7 @@ async fn not_scheduled<F: Family>(pass: &mut Pass<'_, F>, reason: &str, message:
 }
 
 async fn release_finalizer<F: Family>(pass: &mut Pass<'_, F>) -> Result<(), Error> {
-    if let Some(patch) = flotilla_runtime::finalizer::remove_patch(pass.placement.finalizers(), F::FINALIZER) {
+    if let Some(patch) = remove_patch(pass.placement.finalizers(), F::FINALIZER) {
         F::Placement::api(pass.ctx.client.clone(), pass.ns())
             .patch(&pass.name, &PatchParams::default(), &Patch::Json::<()>(patch))
             .await

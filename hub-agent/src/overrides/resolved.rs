@@ -10,7 +10,7 @@ use super::{
     applicable::{cro_selects, ro_selects},
     engine::{self, Cluster, Outcome, Override},
 };
-use crate::placement::selection::resolve;
+use crate::resources::identifier;
 
 /// One override snapshot a binding names, found.
 pub enum Resolved<'a> {
@@ -20,7 +20,7 @@ pub enum Resolved<'a> {
 
 impl Resolved<'_> {
     fn selects(&self, m: &Manifest) -> bool {
-        let id = resolve::identifier(&m.0);
+        let id = identifier(&m.0);
         match self {
             Resolved::Cluster { spec, .. } => cro_selects(spec, &id),
             Resolved::Namespaced { namespace, spec, .. } => ro_selects(namespace, spec, &id),
@@ -49,7 +49,7 @@ pub fn apply(resources: &[Manifest], overrides: &[Resolved], cluster: &Cluster) 
             Ok(Outcome::Placed(v)) => out.push(Manifest(v)),
             Ok(Outcome::NotPlaced) => {}
             Err(e) => {
-                let id = resolve::identifier(&m.0);
+                let id = identifier(&m.0);
                 let ns = if id.namespace.is_empty() { String::new() } else { format!("{}/", id.namespace) };
                 return Err(format!("{} {ns}{}: {e}", id.kind, id.name));
             }

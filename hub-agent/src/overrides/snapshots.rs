@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::placement::snapshot::history;
+use crate::history;
 
 /// Snapshots kept per override, the newest included.
 pub const HISTORY_LIMIT: usize = 10;

@@ -4,7 +4,11 @@
 //! instead of re-listing. Kinds the fleet never places are not watched at
 //! all. Discovery runs again whenever a CustomResourceDefinition changes.
 
+pub mod lookup;
+pub mod skip;
 pub mod triggers;
+
+pub use lookup::{Lookup, Served, identifier};
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -30,11 +34,6 @@ use kube::{
 use serde_json::Value;
 use tokio::{sync::mpsc, task::AbortHandle};
 use tracing::{debug, info, warn};
-
-use crate::placement::selection::{
-    resolve::{Lookup, Served},
-    skip,
-};
 
 /// A change to one object the hub serves, or `Rediscovered` after the set of
 /// kinds changed (every placement should look again).

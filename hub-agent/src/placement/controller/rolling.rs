@@ -26,8 +26,8 @@ use crate::{
     placement::{
         family::{Family, WithSpec, WithStatus},
         rollout::{readiness::View, strategy},
-        selection::resolve,
     },
+    resources,
 };
 
 /// Whether a binding carries exactly `lists` (none when unknown).
@@ -44,7 +44,7 @@ const BLOCKED: &str = "The resources cannot be updated to the latest because of 
 /// snapshots of the overrides that concern the group's resources there.
 fn override_lists<F: Family>(pass: &Pass<'_, F>, group: &Group, clusters: &[String]) -> BTreeMap<String, Lists> {
     let selected: Vec<ResourceIdentifier> =
-        group.snapshots.iter().flat_map(|(_, r)| r).map(|m| resolve::identifier(&m.0)).collect();
+        group.snapshots.iter().flat_map(|(_, r)| r).map(|m| resources::identifier(&m.0)).collect();
     let latest = |meta: &kube::api::ObjectMeta| {
         meta.labels.as_ref().and_then(|l| l.get(labels::IS_LATEST_SNAPSHOT)).is_some_and(|v| v == "true")
     };

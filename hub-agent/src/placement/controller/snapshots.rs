@@ -17,11 +17,14 @@ use serde_json::json;
 use tracing::info;
 
 use super::reconcile::{Error, Pass, delete_object, kind_of};
-use crate::placement::{
-    family::{Family, Object, WithSpec},
-    selection::resolve::Selected,
-    snapshot::{history, policy as policy_snapshot, resources},
-    works::envelope,
+use crate::{
+    history,
+    placement::{
+        family::{Family, Object, WithSpec},
+        selection::resolve::Selected,
+        snapshot::{policy as policy_snapshot, resources},
+        works::envelope,
+    },
 };
 
 /// The latest resource snapshot group, master first.

@@ -2,4 +2,3 @@
 
 pub mod resolve;
 pub mod sanitize;
-pub mod skip;

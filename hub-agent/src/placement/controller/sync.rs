@@ -3,10 +3,7 @@
 //! when they differ; its Overridden, WorkSynchronized, Applied and Available
 //! conditions follow.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    sync::Arc,
-};
+use std::{collections::BTreeMap, sync::Arc};
 
 use apis::{
     conditions::{self, Status, placement as p},
@@ -36,7 +33,7 @@ use crate::{
     },
     placement::{
         family::{Family, Object, WithSpec, WithStatus},
-        works::{desired, status},
+        works::{desired, plan},
     },
 };
 
@@ -189,7 +186,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         };
         let i = planned.len();
         let report_diff = spec.apply_strategy.as_ref().is_some_and(|a| a.type_ == ApplyStrategyType::ReportDiff);
-        let mut plan = Planned {
+        let mut this = Planned {
             binding: name.clone(),
             generation,
             conditions: conds,
@@ -199,30 +196,19 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
             override_failed: override_failed.is_some(),
         };
         match wanted {
-            Err(message) => plan.invalid = Some(message),
-            Ok(None) => plan.current = have.iter().map(|w| (**w).clone()).collect(),
+            Err(message) => this.invalid = Some(message),
+            Ok(None) => this.current = have.iter().map(|w| (**w).clone()).collect(),
             Ok(Some(want)) => {
-                for w in &want {
-                    match have.iter().find(|h| h.name_any() == w.name_any()) {
-                        Some(h) if desired::matches(h, w) => plan.current.push((**h).clone()),
-                        Some(_) => ops.push((i, Op::Apply(Box::new(w.clone())))),
-                        None => match taken(pass, w, &name) {
-                            // Still being deleted, or another binding's: never
-                            // overwritten; its watch event brings the next pass.
-                            Some(why) => blocked.push((i, why)),
-                            None => ops.push((i, Op::Apply(Box::new(w.clone())))),
-                        },
-                    }
-                }
-                let names: BTreeSet<String> = want.iter().map(|w| w.name_any()).collect();
-                for h in
-                    have.iter().filter(|h| !names.contains(&h.name_any()) && h.metadata.deletion_timestamp.is_none())
-                {
-                    ops.push((i, Op::Delete { namespace: h.namespace().unwrap_or_default(), name: h.name_any() }));
-                }
+                // A taken name (still being deleted, another binding's) is
+                // never overwritten; its watch event brings the next pass.
+                let c = plan::changes(have, &want, |w| taken(pass, w, &name));
+                this.current = c.current;
+                ops.extend(c.apply.into_iter().map(|w| (i, Op::Apply(Box::new(w)))));
+                ops.extend(c.delete.into_iter().map(|(namespace, name)| (i, Op::Delete { namespace, name })));
+                blocked.extend(c.blocked.into_iter().map(|why| (i, why)));
             }
         }
-        planned.push(plan);
+        planned.push(this);
     }
 
     let client = pass.ctx.client.clone();
@@ -276,39 +262,23 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         }
     }
 
-    for (i, mut plan) in planned.into_iter().enumerate() {
-        let g = plan.generation;
-        if plan.override_failed {
-            pass.binding_conditions.insert(plan.binding, plan.conditions);
+    for (i, planned) in planned.into_iter().enumerate() {
+        if planned.override_failed {
+            // The binding's status stops at Overridden.
+            pass.binding_conditions.insert(planned.binding, planned.conditions);
             continue;
         }
-        match plan.invalid.or(failed[i].take()) {
-            Some(message) => plan.conditions.push(conditions::new(
-                p::WORK_SYNCHRONIZED,
-                Status::False,
-                p::REASON_SYNC_WORK_FAILED,
-                format!("Failed to synchronize the work to the latest: {message}"),
-                g,
-            )),
-            None => {
-                plan.conditions.push(conditions::new(
-                    p::WORK_SYNCHRONIZED,
-                    Status::True,
-                    p::REASON_ALL_WORK_SYNCED,
-                    "All of the works are synchronized to the latest",
-                    g,
-                ));
-                if wrote[i] {
-                    let report_diff = plan.report_diff;
-                    plan.conditions.push(status::in_progress(report_diff, g));
-                } else {
-                    let refs: Vec<&Work> = plan.current.iter().collect();
-                    plan.conditions.extend(status::conditions(&refs, g.unwrap_or(0)));
-                    pass.binding_reports.insert(plan.binding.clone(), status::reports(&refs));
-                }
-            }
+        let outcome = match planned.invalid.or(failed[i].take()) {
+            Some(message) => plan::Outcome::Failed(message),
+            None if wrote[i] => plan::Outcome::Written,
+            None => plan::Outcome::Unchanged(&planned.current),
+        };
+        let (conditions, reports) =
+            plan::conditions(planned.conditions, outcome, planned.report_diff, planned.generation);
+        if let Some(r) = reports {
+            pass.binding_reports.insert(planned.binding.clone(), r);
         }
-        pass.binding_conditions.insert(plan.binding, plan.conditions);
+        pass.binding_conditions.insert(planned.binding, conditions);
     }
     Ok(())
 }

@@ -4,4 +4,5 @@
 
 pub mod desired;
 pub mod envelope;
+pub mod plan;
 pub mod status;

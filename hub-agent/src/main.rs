@@ -10,7 +10,7 @@ use clap::Parser;
 use flotilla_runtime::{Readiness, admin::AdminArgs, client};
 use hub_agent::{membership, metrics, overrides, placement, traffic, webhook};
 use prometheus_client::registry::Registry;
-use tracing::info;
+use tracing::{error, info};
 
 #[derive(Parser, Debug)]
 #[command(name = "hub-agent", version, about = "Flotilla hub agent")]
@@ -34,6 +34,31 @@ struct Args {
     traffic: traffic::profiles::TrafficArgs,
     #[command(flatten)]
     admin: AdminArgs,
+}
+
+type Supervised = tokio::task::JoinSet<(&'static str, anyhow::Result<()>)>;
+
+/// How a supervised task ended: controllers that only log their errors end
+/// with `()`, the others with a `Result`.
+trait Ended: Send + 'static {
+    fn result(self) -> anyhow::Result<()>;
+}
+
+impl Ended for () {
+    fn result(self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl Ended for anyhow::Result<()> {
+    fn result(self) -> anyhow::Result<()> {
+        self
+    }
+}
+
+/// Runs `task` under `name` in `tasks`.
+fn supervise<T: Ended>(tasks: &mut Supervised, name: &'static str, task: impl Future<Output = T> + Send + 'static) {
+    tasks.spawn(async move { (name, task.await.result()) });
 }
 
 #[tokio::main]
@@ -71,30 +96,59 @@ async fn main() -> anyhow::Result<()> {
             ready.set(true);
         }
     });
+    // Every controller is supervised: the first to stop ends the agent (a
+    // failure exits non-zero so Kubernetes restarts it), never a half-running
+    // agent whose readiness still says yes.
+    let mut tasks: Supervised = tokio::task::JoinSet::new();
     let webhook_tx = webhook_ready.0;
-    let webhook = tokio::spawn(webhook::serve(args.webhook, hub.clone(), move || {
-        let _ = webhook_tx.send(());
-    }));
+    supervise(
+        &mut tasks,
+        "webhook",
+        webhook::serve(args.webhook, hub.clone(), move || {
+            let _ = webhook_tx.send(());
+        }),
+    );
     let membership_tx = membership_ready.0;
-    let membership = tokio::spawn(membership::run(hub.clone(), config, metrics.clone(), move || {
-        let _ = membership_tx.send(());
-    }));
-    tokio::spawn(overrides::controller::run::<ClusterResourceOverride>(hub.clone()));
-    tokio::spawn(overrides::controller::run::<ResourceOverride>(hub.clone()));
-    tokio::spawn(traffic::imports::run(hub.clone()));
-    tokio::spawn(traffic::profiles::run(hub.clone(), args.traffic, traffic_metrics));
+    supervise(
+        &mut tasks,
+        "membership",
+        membership::run(hub.clone(), config, metrics.clone(), move || {
+            let _ = membership_tx.send(());
+        }),
+    );
+    supervise(
+        &mut tasks,
+        "cluster resource overrides",
+        overrides::controller::run::<ClusterResourceOverride>(hub.clone()),
+    );
+    supervise(&mut tasks, "resource overrides", overrides::controller::run::<ResourceOverride>(hub.clone()));
+    supervise(&mut tasks, "service imports", traffic::imports::run(hub.clone()));
+    supervise(&mut tasks, "traffic profiles", traffic::profiles::run(hub.clone(), args.traffic, traffic_metrics));
     let placement_tx = placement_ready.0;
-    let placement = tokio::spawn(placement::controller::run(hub, placement_config, metrics, move || {
-        let _ = placement_tx.send(());
-    }));
+    supervise(
+        &mut tasks,
+        "placement",
+        placement::controller::run(hub, placement_config, metrics, move || {
+            let _ = placement_tx.send(());
+        }),
+    );
+    supervise(&mut tasks, "admin server", async move { admin.await? });
 
-    tokio::select! {
-        r = admin => r??,
-        r = placement => r??,
-        r = webhook => r??,
-    }
+    let first = tasks.join_next().await;
     readiness.set(false);
-    membership.abort();
+    tasks.abort_all();
+    match first {
+        Some(Ok((name, Ok(())))) => info!(task = name, "stopped; the agent shuts down"),
+        Some(Ok((name, Err(e)))) => {
+            error!(task = name, error = %format!("{e:#}"), "failed; the agent exits");
+            return Err(e.context(name));
+        }
+        Some(Err(e)) => {
+            error!(error = %e, "a task panicked; the agent exits");
+            return Err(e.into());
+        }
+        None => {}
+    }
     info!("shut down");
     Ok(())
 }

@@ -134,6 +134,11 @@ async fn wait_backend(
     .await
 }
 
+/// The Azure DNS label a ResourceOverride gives a Service on its cluster.
+fn dns_label(s: &Service) -> Option<&str> {
+    s.annotations().get("service.beta.kubernetes.io/azure-dns-label-name").map(String::as_str)
+}
+
 async fn exists<K>(c: &Client, name: &str) -> anyhow::Result<bool>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
@@ -195,11 +200,12 @@ pub async fn run(
     }
     let c = wait_crp(&hub, "crp-availability Available on member-1", |c| crp_true(c, p::CRP_AVAILABLE)).await?;
     check_eq!(clusters(&c), ["member-1"]);
-    let svc = Api::<Service>::namespaced(m1.clone(), NS).get("nginx-service").await?;
-    check_eq!(
-        svc.annotations().get("service.beta.kubernetes.io/azure-dns-label-name").map(String::as_str),
-        Some("fleet-test-member-1")
-    );
+    let api1 = Api::<Service>::namespaced(m1.clone(), NS);
+    wait::until("nginx-service on member-1 with its DNS label", TIMEOUT, || async {
+        let svc = api1.get_opt("nginx-service").await?;
+        Ok(svc.filter(|s| dns_label(s) == Some("fleet-test-member-1")).map(|_| ()))
+    })
+    .await?;
     anyhow::ensure!(exists::<Deployment>(&m1, "nginx-deployment").await?, "the enveloped Deployment is on member-1");
 
     // The profile and the backend: all traffic to member-1.
@@ -315,14 +321,14 @@ pub async fn run(
     apply(&hub, "ro-nginx-service-export-2.yaml").await?;
     apply(&hub, "ro-nginx-service-2.yaml").await?;
     apply(&hub, "nginx-service-2.yaml").await?;
+    // The override may reach the member a moment after the Service (its
+    // snapshot is made concurrently): wait for the labelled version.
     let api2 = Api::<Service>::namespaced(m2.clone(), NS);
-    let s2 =
-        wait::until("nginx-service-2 on member-2", TIMEOUT, || async { Ok(api2.get_opt("nginx-service-2").await?) })
-            .await?;
-    check_eq!(
-        s2.annotations().get("service.beta.kubernetes.io/azure-dns-label-name").map(String::as_str),
-        Some("fleet-test-member-2")
-    );
+    wait::until("nginx-service-2 on member-2 with its DNS label", TIMEOUT, || async {
+        let s2 = api2.get_opt("nginx-service-2").await?;
+        Ok(s2.filter(|s| dns_label(s) == Some("fleet-test-member-2")).map(|_| ()))
+    })
+    .await?;
     anyhow::ensure!(!exists::<Service>(&m1, "nginx-service-2").await?, "not on member-1");
     apply(&hub, "nginx-backend-2.yaml").await?;
     wait_backend(&hub, "nginx-backend-2", "nginx-backend-2 accepted on member-2", |a, c| {

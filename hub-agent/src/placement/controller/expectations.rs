@@ -24,9 +24,30 @@ pub enum Expect {
     Gone,
 }
 
+/// Which of a placement's caches an object lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Child {
+    ResourceSnapshot,
+    PolicySnapshot,
+    Binding,
+    Work,
+}
+
+impl Child {
+    /// The cache of kind `K` (either family's).
+    pub fn of<K: kube::Resource<DynamicType = ()>>() -> Self {
+        match K::kind(&()).as_ref() {
+            "ClusterResourceSnapshot" | "ResourceSnapshot" => Self::ResourceSnapshot,
+            "ClusterSchedulingPolicySnapshot" | "SchedulingPolicySnapshot" => Self::PolicySnapshot,
+            "ClusterResourceBinding" | "ResourceBinding" => Self::Binding,
+            _ => Self::Work,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Pending {
-    pub kind: &'static str,
+    pub kind: Child,
     pub namespace: Option<String>,
     pub name: String,
     pub expect: Expect,
@@ -94,7 +115,7 @@ mod tests {
     use super::*;
 
     fn p(name: &str, expect: Expect) -> Pending {
-        Pending { kind: "Binding", namespace: None, name: name.into(), expect }
+        Pending { kind: Child::Binding, namespace: None, name: name.into(), expect }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use tracing::{debug, info, warn};
 
 use super::{
     Context,
-    expectations::{Expect, Observed, Pending, version},
+    expectations::{Child, Expect, Observed, Pending, version},
     rolling, scheduling, snapshots, sync,
 };
 use crate::placement::{
@@ -134,7 +134,7 @@ impl<'a, F: Family> Pass<'a, F> {
     }
 
     /// Remembers a write so the next pass waits until the cache shows it.
-    pub fn wrote<K: Resource>(&mut self, kind: &'static str, obj: &K) {
+    pub fn wrote<K: Resource>(&mut self, kind: Child, obj: &K) {
         let m = obj.meta();
         self.writes.push(Pending {
             kind,
@@ -144,7 +144,7 @@ impl<'a, F: Family> Pass<'a, F> {
         });
     }
 
-    pub fn deleted(&mut self, kind: &'static str, namespace: Option<String>, name: &str) {
+    pub fn deleted(&mut self, kind: Child, namespace: Option<String>, name: &str) {
         // An earlier write of it in this pass is moot: it must be gone now.
         self.writes.retain(|p| !(p.kind == kind && p.namespace == namespace && p.name == name));
         self.writes.push(Pending { kind, namespace, name: name.to_string(), expect: Expect::Gone });
@@ -175,15 +175,6 @@ impl<'a, F: Family> Pass<'a, F> {
     }
 }
 
-pub fn kind_of<K: Resource<DynamicType = ()>>() -> &'static str {
-    match K::kind(&()).as_ref() {
-        "ClusterResourceSnapshot" | "ResourceSnapshot" => "ResourceSnapshot",
-        "ClusterSchedulingPolicySnapshot" | "SchedulingPolicySnapshot" => "PolicySnapshot",
-        "ClusterResourceBinding" | "ResourceBinding" => "Binding",
-        _ => "Work",
-    }
-}
-
 fn observed<K: Object>(store: &kube::runtime::reflector::Store<K>, p: &Pending) -> Observed {
     let mut r = ObjectRef::<K>::new(&p.name);
     if let Some(ns) = &p.namespace {
@@ -194,10 +185,10 @@ fn observed<K: Object>(store: &kube::runtime::reflector::Store<K>, p: &Pending) 
 
 fn caught_up<F: Family>(ctx: &Context<F>, key: &str) -> bool {
     ctx.expectations.satisfied(key, |p| match p.kind {
-        "ResourceSnapshot" => observed(&ctx.resource_snapshots, p),
-        "PolicySnapshot" => observed(&ctx.policy_snapshots, p),
-        "Binding" => observed(&ctx.bindings, p),
-        _ => observed(&ctx.works, p),
+        Child::ResourceSnapshot => observed(&ctx.resource_snapshots, p),
+        Child::PolicySnapshot => observed(&ctx.policy_snapshots, p),
+        Child::Binding => observed(&ctx.bindings, p),
+        Child::Work => observed(&ctx.works, p),
     })
 }
 
@@ -465,7 +456,7 @@ fn record<F: Family>(
     for (name, r) in results {
         match r {
             Ok(written) => {
-                pass.wrote(kind_of::<F::Binding>(), &written);
+                pass.wrote(Child::of::<F::Binding>(), &written);
                 if let Some(b) = pass.bindings.iter_mut().find(|b| b.name_any() == name) {
                     *b = written;
                 }

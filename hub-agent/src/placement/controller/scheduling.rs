@@ -17,7 +17,10 @@ use kube::{
 use serde_json::json;
 use tracing::info;
 
-use super::reconcile::{Error, Pass, all, kind_of, patch_bindings, status_patch};
+use super::{
+    expectations::Child,
+    reconcile::{Error, Pass, all, patch_bindings, status_patch},
+};
 use crate::{
     placement::family::{Family, Object, WithSpec, WithStatus},
     scheduler::{self, Binding},
@@ -120,7 +123,7 @@ pub async fn schedule<F: Family>(
             .patch_status(&latest, &PatchParams::default(), &Patch::Merge(&status_patch(&want, &["targetClusters"])))
             .await
             .map_err(pass.kube("writing the scheduling decisions"))?;
-        pass.wrote(kind_of::<F::PolicySnapshot>(), &written);
+        pass.wrote(Child::of::<F::PolicySnapshot>(), &written);
     }
     Ok(Some(want))
 }
@@ -169,7 +172,7 @@ pub async fn create<F: Family>(
     for r in results {
         match r {
             Ok(created) => {
-                pass.wrote(kind_of::<F::Binding>(), &created);
+                pass.wrote(Child::of::<F::Binding>(), &created);
                 info!(placement = %pass.key, binding = %created.name_any(), cluster = %created.spec().target_cluster, "scheduled");
                 pass.bindings.push(created);
             }

@@ -16,7 +16,10 @@ use kube::{
 use serde_json::json;
 use tracing::info;
 
-use super::reconcile::{Error, Pass, delete_object, kind_of};
+use super::{
+    expectations::Child,
+    reconcile::{Error, Pass, delete_object},
+};
 use crate::{
     history,
     placement::{
@@ -127,7 +130,7 @@ pub async fn resources<F: Family>(pass: &mut Pass<'_, F>, selected: &Selected) -
     for old in pruned {
         for s in snaps.iter().filter(|s| index_of(s.as_ref(), labels::RESOURCE_INDEX) == Some(old)) {
             delete_object(&api, &s.name_any()).await.map_err(pass.kube("pruning resource snapshots"))?;
-            pass.deleted(kind_of::<F::ResourceSnapshot>(), s.namespace(), &s.name_any());
+            pass.deleted(Child::of::<F::ResourceSnapshot>(), s.namespace(), &s.name_any());
         }
     }
     let enveloped = selected.objects.iter().filter(|o| envelope::envelope_type(o).is_some()).count();
@@ -149,7 +152,7 @@ pub async fn resources<F: Family>(pass: &mut Pass<'_, F>, selected: &Selected) -
         .create(&PostParams::default(), &F::ResourceSnapshot::build(meta, spec))
         .await
         .map_err(pass.kube("creating the resource snapshot"))?;
-    pass.wrote(kind_of::<F::ResourceSnapshot>(), &created);
+    pass.wrote(Child::of::<F::ResourceSnapshot>(), &created);
     for (sub, chunk) in chunks.iter().enumerate().skip(1) {
         create_sub(pass, &api, index, sub - 1, chunk.clone()).await?;
     }
@@ -179,7 +182,7 @@ async fn create_sub<F: Family>(
         .create(&PostParams::default(), &F::ResourceSnapshot::build(meta, spec))
         .await
         .map_err(pass.kube("creating a resource sub-snapshot"))?;
-    pass.wrote(kind_of::<F::ResourceSnapshot>(), &created);
+    pass.wrote(Child::of::<F::ResourceSnapshot>(), &created);
     Ok(())
 }
 
@@ -194,7 +197,7 @@ async fn set_latest<F: Family, K: Object>(
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(pass.kube("relabelling a snapshot"))?;
-    pass.wrote(kind_of::<K>(), &written);
+    pass.wrote(Child::of::<K>(), &written);
     Ok(())
 }
 
@@ -231,7 +234,7 @@ pub async fn policy<F: Family>(pass: &mut Pass<'_, F>) -> Result<F::PolicySnapsh
             .patch(&s.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map_err(pass.kube("updating the policy snapshot"))?;
-        pass.wrote(kind_of::<F::PolicySnapshot>(), &written);
+        pass.wrote(Child::of::<F::PolicySnapshot>(), &written);
         return Ok(written);
     }
 
@@ -244,7 +247,7 @@ pub async fn policy<F: Family>(pass: &mut Pass<'_, F>) -> Result<F::PolicySnapsh
     for old in history::prune(&indices, limit) {
         for s in snaps.iter().filter(|s| index_of(s.as_ref(), labels::POLICY_INDEX) == Some(old)) {
             delete_object(&api, &s.name_any()).await.map_err(pass.kube("pruning policy snapshots"))?;
-            pass.deleted(kind_of::<F::PolicySnapshot>(), s.namespace(), &s.name_any());
+            pass.deleted(Child::of::<F::PolicySnapshot>(), s.namespace(), &s.name_any());
         }
     }
     let name = policy_snapshot::name(&pass.name, index);
@@ -261,7 +264,7 @@ pub async fn policy<F: Family>(pass: &mut Pass<'_, F>) -> Result<F::PolicySnapsh
         .create(&PostParams::default(), &F::PolicySnapshot::build(meta, spec))
         .await
         .map_err(pass.kube("creating the policy snapshot"))?;
-    pass.wrote(kind_of::<F::PolicySnapshot>(), &created);
+    pass.wrote(Child::of::<F::PolicySnapshot>(), &created);
     info!(placement = %pass.key, snapshot = %name, "new scheduling policy snapshot");
     Ok(created)
 }

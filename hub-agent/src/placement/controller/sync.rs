@@ -23,7 +23,8 @@ use tracing::{debug, info};
 
 use super::{
     FIELD_MANAGER,
-    reconcile::{Error, Pass, all, delete_object, kind_of, works_by_binding},
+    expectations::Child,
+    reconcile::{Error, Pass, all, delete_object, works_by_binding},
     snapshots::{Group, stored_group},
 };
 use crate::{
@@ -249,11 +250,11 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         match result {
             Done::Applied(w) => {
                 debug!(placement = %pass.key, work = %w.name_any(), "work written");
-                pass.wrote(kind_of::<Work>(), &*w);
+                pass.wrote(Child::of::<Work>(), &*w);
                 wrote[i] = true;
             }
             Done::Deleted { namespace, name } => {
-                pass.deleted(kind_of::<Work>(), Some(namespace), &name);
+                pass.deleted(Child::of::<Work>(), Some(namespace), &name);
                 wrote[i] = true;
             }
             Done::Failed(m) => {
@@ -331,11 +332,11 @@ pub async fn delete_binding<F: Family>(pass: &mut Pass<'_, F>, name: &str, works
     for w in works.iter().filter(|w| w.metadata.deletion_timestamp.is_none()) {
         let api: Api<Work> = Api::namespaced(pass.ctx.client.clone(), &w.namespace().unwrap_or_default());
         delete_object(&api, &w.name_any()).await.map_err(pass.kube(&format!("deleting work {}", w.name_any())))?;
-        pass.deleted(kind_of::<Work>(), w.namespace(), &w.name_any());
+        pass.deleted(Child::of::<Work>(), w.namespace(), &w.name_any());
     }
     let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
     delete_object(&api, name).await.map_err(pass.kube(&format!("deleting binding {name}")))?;
-    pass.deleted(kind_of::<F::Binding>(), pass.namespace.clone(), name);
+    pass.deleted(Child::of::<F::Binding>(), pass.namespace.clone(), name);
     pass.bindings.retain(|b| b.name_any() != name);
     pass.binding_conditions.remove(name);
     info!(placement = %pass.key, binding = %name, "binding deleted");

@@ -9,11 +9,14 @@
 //! changes; and any hub object its selectors may select.
 
 mod expectations;
+mod pass;
 mod reconcile;
+mod report;
 mod rolling;
 mod scheduling;
 mod snapshots;
 mod sync;
+mod write;
 
 use std::{
     collections::{HashMap, HashSet, hash_map::DefaultHasher},

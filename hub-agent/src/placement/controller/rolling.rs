@@ -4,6 +4,8 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+
 use apis::{
     conditions::{self, Status, placement as p},
     labels,
@@ -13,10 +15,10 @@ use kube::{Resource, ResourceExt, runtime::reflector::ObjectRef};
 use serde_json::json;
 
 use super::{
-    reconcile::{Error, Pass, patch_bindings, works_by_binding},
-    scheduling,
+    pass::{Error, Pass},
+    scheduling::{self, Scheduled},
     snapshots::Group,
-    sync,
+    write::{delete_binding, patch_bindings},
 };
 use crate::{
     overrides::{
@@ -83,20 +85,33 @@ fn override_lists<F: Family>(pass: &Pass<'_, F>, group: &Group, clusters: &[Stri
         .collect()
 }
 
-pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::PolicySnapshot) -> Result<(), Error> {
+/// What the rollout decided, for the Works and the bindings' status.
+#[derive(Default)]
+pub struct Rolled {
+    /// Each binding's RolloutStarted condition, by binding name.
+    pub conditions: BTreeMap<String, Condition>,
+}
+
+pub async fn roll<F: Family>(
+    pass: &mut Pass<'_, F>,
+    group: &Group,
+    policy: &F::PolicySnapshot,
+    scheduled: &Scheduled,
+) -> Result<Rolled, Error> {
     let spec = pass.spec();
-    let new = std::mem::take(&mut pass.to_create);
+    let new = scheduled.create.clone();
     let clusters: Vec<String> = pass
         .bindings
         .iter()
         .map(|b| b.spec().target_cluster.clone())
         .chain(new.iter().map(|d| d.cluster_name.clone()))
         .collect();
-    pass.override_lists = override_lists(pass, group, &clusters);
+    let overrides = override_lists(pass, group, &clusters);
     if spec.strategy.type_ == RolloutStrategyType::External {
         // An external controller binds them.
-        let scheduled: Vec<_> = new.into_iter().map(|d| (d, None)).collect();
-        return scheduling::create(pass, &scheduled).await;
+        let unbound: Vec<_> = new.into_iter().map(|d| (d, None)).collect();
+        scheduling::create(pass, &scheduled.policy_snapshot, &overrides, &unbound).await?;
+        return Ok(Rolled::default());
     }
     // A new apply strategy reaches every binding at once: it changes how, not what.
     let apply = spec.strategy.apply_strategy.clone();
@@ -136,7 +151,7 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
                 diff_reported: view.diff_reported(),
                 up_to_date: b.spec().state == BindingState::Bound
                     && b.spec().resource_snapshot_name == group.master
-                    && carries(b.spec(), pass.override_lists.get(&b.spec().target_cluster)),
+                    && carries(b.spec(), overrides.get(&b.spec().target_cluster)),
             }
         })
         .collect();
@@ -177,13 +192,13 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
             (d, bound.then(|| group.master.clone()))
         })
         .collect();
-    scheduling::create(pass, &creates).await?;
+    scheduling::create(pass, &scheduled.policy_snapshot, &overrides, &creates).await?;
     // Stand-in names end with '-'; real ones never do.
     let existing = |n: &&String| !n.ends_with('-');
     // What a binding moves to: the latest resources, with its cluster's overrides.
     let target = |name: &str, bind: bool| {
         let cluster = pass.bindings.iter().find(|b| b.name_any() == name).map(|b| b.spec().target_cluster.clone());
-        let lists = cluster.and_then(|c| pass.override_lists.get(&c).cloned()).unwrap_or_default();
+        let lists = cluster.and_then(|c| overrides.get(&c).cloned()).unwrap_or_default();
         let mut spec = json!({"resourceSnapshotName": group.master,
             "clusterResourceOverrideSnapshots": lists.cluster, "resourceOverrideSnapshots": lists.namespaced});
         if bind {
@@ -195,9 +210,9 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
         .chain(decided.update.iter().map(|n| (n.clone(), target(n, false))))
         .collect();
     patch_bindings(pass, patches, "rolling out a binding").await?;
-    let works = if decided.delete.is_empty() { Default::default() } else { works_by_binding(pass) };
+    let works = if decided.delete.is_empty() { Default::default() } else { pass.works_by_binding() };
     for name in &decided.delete {
-        sync::delete_binding(pass, name, works.get(name).map(Vec::as_slice).unwrap_or_default()).await?;
+        delete_binding(pass, name, works.get(name).map(Vec::as_slice).unwrap_or_default()).await?;
     }
     let (bound, stale): (Vec<_>, Vec<_>) = pass
         .bindings
@@ -208,21 +223,22 @@ pub async fn roll<F: Family>(pass: &mut Pass<'_, F>, group: &Group, policy: &F::
             let waiting_new = *state == BindingState::Scheduled && stale_new.contains(cluster);
             !decided.stale.contains(name) && !waiting_new
         });
+    let mut rolled = Rolled::default();
     for (name, generation, state, _) in bound {
         if state == BindingState::Bound {
             let c = conditions::new(p::ROLLOUT_STARTED, Status::True, p::REASON_ROLLOUT_STARTED, STARTED, generation);
-            pass.binding_conditions.entry(name).or_default().push(c);
+            rolled.conditions.insert(name, c);
         }
     }
     for (name, generation, ..) in stale {
         let c =
             conditions::new(p::ROLLOUT_STARTED, Status::False, p::REASON_ROLLOUT_NOT_STARTED_YET, BLOCKED, generation);
-        pass.binding_conditions.entry(name).or_default().push(c);
+        rolled.conditions.insert(name, c);
     }
-    if !decided.stale.is_empty() || wait.is_some() {
-        // Blocked bindings move when others become ready (a status change
-        // triggers a pass); an untrackable resource becomes ready by the clock.
-        pass.requeue = [pass.requeue, wait].into_iter().flatten().min();
+    // Blocked bindings move when others become ready (a status change
+    // triggers a pass); an untrackable resource becomes ready by the clock.
+    if let Some(wait) = wait {
+        pass.requeue_after(wait);
     }
-    Ok(())
+    Ok(rolled)
 }

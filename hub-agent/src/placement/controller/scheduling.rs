@@ -19,12 +19,25 @@ use tracing::info;
 
 use super::{
     expectations::Child,
-    reconcile::{Error, Pass, all, patch_bindings, status_patch},
+    pass::{Error, Pass},
+    write::{all, patch_bindings, status_patch},
 };
 use crate::{
+    overrides::applicable::Lists,
     placement::family::{Family, Object, WithSpec, WithStatus},
     scheduler::{self, Binding},
 };
+
+/// What scheduling left for the rollout.
+pub struct Scheduled {
+    /// The latest policy snapshot's name, for new bindings.
+    pub policy_snapshot: String,
+    /// Bindings the scheduler wants, created by the rollout: as Bound when it
+    /// binds them at once (one write instead of two), else as Scheduled.
+    pub create: Vec<ClusterDecision>,
+    /// The policy snapshot's status as it now stands.
+    pub status: Option<SchedulingPolicySnapshotStatus>,
+}
 
 fn state_name(s: BindingState) -> &'static str {
     match s {
@@ -42,11 +55,8 @@ fn parse_state(s: &str) -> Option<BindingState> {
     }
 }
 
-/// Schedules and returns the policy snapshot's status as it now stands.
-pub async fn schedule<F: Family>(
-    pass: &mut Pass<'_, F>,
-    snapshot: &F::PolicySnapshot,
-) -> Result<Option<SchedulingPolicySnapshotStatus>, Error> {
+/// Schedules: patches and unschedules bindings, records the decisions.
+pub async fn schedule<F: Family>(pass: &mut Pass<'_, F>, snapshot: &F::PolicySnapshot) -> Result<Scheduled, Error> {
     let latest = snapshot.name_any();
     let clusters: Vec<MemberCluster> = pass.ctx.clusters.state().iter().map(|c| (**c).clone()).collect();
     let views: Vec<Binding> = pass
@@ -96,14 +106,16 @@ pub async fn schedule<F: Family>(
         ));
     }
     patch_bindings(pass, patches, "scheduling a binding").await?;
-    // The rollout creates the new bindings: it knows whether they start Bound.
-    pass.to_create = plan.create.clone();
-    pass.policy_snapshot = latest.clone();
     if plan.requeue {
-        pass.requeue = Some(Duration::from_millis(10));
+        pass.requeue_after(Duration::from_millis(10));
     }
+    // The rollout creates the new bindings: it knows whether they start Bound.
+    let mut scheduled = Scheduled { policy_snapshot: latest.clone(), create: plan.create, status: None };
 
-    let Some(status) = plan.status else { return Ok(snapshot.status().cloned()) };
+    let Some(status) = plan.status else {
+        scheduled.status = snapshot.status().cloned();
+        return Ok(scheduled);
+    };
     let generation =
         snapshot.annotations().get(labels::CRP_GENERATION).and_then(|g| g.parse().ok()).unwrap_or(pass.generation);
     let (reason, message) = if status.fulfilled {
@@ -125,7 +137,8 @@ pub async fn schedule<F: Family>(
             .map_err(pass.kube("writing the scheduling decisions"))?;
         pass.wrote(Child::of::<F::PolicySnapshot>(), &written);
     }
-    Ok(Some(want))
+    scheduled.status = Some(want);
+    Ok(scheduled)
 }
 
 /// The name a new binding's name starts with; its stand-in name until created.
@@ -133,14 +146,16 @@ pub fn name_prefix(placement: &str, cluster: &str) -> String {
     format!("{placement}-{cluster}-")
 }
 
-/// Creates a binding per decision, concurrently: Bound to `bound` (the
-/// latest resource snapshot) when given, else Scheduled.
+/// Creates a binding per decision under `policy_snapshot`, concurrently:
+/// Bound to `bound` (the latest resource snapshot, with its cluster's
+/// `overrides`) when given, else Scheduled.
 pub async fn create<F: Family>(
     pass: &mut Pass<'_, F>,
+    policy_snapshot: &str,
+    overrides: &BTreeMap<String, Lists>,
     decisions: &[(ClusterDecision, Option<String>)],
 ) -> Result<(), Error> {
     let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
-    let policy_snapshot = pass.policy_snapshot.clone();
     let objects: Vec<F::Binding> = decisions
         .iter()
         .map(|(decision, bound)| {
@@ -149,13 +164,13 @@ pub async fn create<F: Family>(
             meta.name = None;
             meta.generate_name = Some(name_prefix(&pass.name, cluster));
             // Bound at once: with its cluster's overrides.
-            let lists = bound.as_ref().and_then(|_| pass.override_lists.get(cluster).cloned()).unwrap_or_default();
+            let lists = bound.as_ref().and_then(|_| overrides.get(cluster).cloned()).unwrap_or_default();
             let spec = ResourceBindingSpec {
                 state: if bound.is_some() { BindingState::Bound } else { BindingState::Scheduled },
                 resource_snapshot_name: bound.clone().unwrap_or_default(),
                 resource_override_snapshots: lists.namespaced,
                 cluster_resource_override_snapshots: lists.cluster,
-                scheduling_policy_snapshot_name: policy_snapshot.clone(),
+                scheduling_policy_snapshot_name: policy_snapshot.to_string(),
                 target_cluster: cluster.clone(),
                 cluster_decision: decision.clone(),
                 apply_strategy: pass.spec().strategy.apply_strategy.clone(),

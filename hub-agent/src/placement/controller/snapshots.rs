@@ -18,7 +18,8 @@ use tracing::info;
 
 use super::{
     expectations::Child,
-    reconcile::{Error, Pass, delete_object},
+    pass::{Error, Pass},
+    write::delete_object,
 };
 use crate::{
     history,

@@ -9,7 +9,7 @@ use apis::{
     conditions::{self, Status, placement as p},
     labels,
     placement::{
-        ApplyStrategyType, BindingState, ClusterResourceOverrideSnapshot, ResourceBindingSpec,
+        ApplyStrategyType, BindingState, ClusterResourceOverrideSnapshot, PlacementReports, ResourceBindingSpec,
         ResourceOverrideSnapshot, Work,
     },
 };
@@ -19,13 +19,15 @@ use kube::{
     api::{Patch, PatchParams},
     runtime::reflector::ObjectRef,
 };
-use tracing::{debug, info};
+use tracing::debug;
 
 use super::{
     FIELD_MANAGER,
     expectations::Child,
-    reconcile::{Error, Pass, all, delete_object, works_by_binding},
+    pass::{Error, Pass},
+    rolling::Rolled,
     snapshots::{Group, stored_group},
+    write::{all, delete_object},
 };
 use crate::{
     overrides::{
@@ -33,7 +35,7 @@ use crate::{
         resolved::{self, Resolved},
     },
     placement::{
-        family::{Family, Object, WithSpec, WithStatus},
+        family::{Family, WithSpec, WithStatus},
         works::{desired, plan},
     },
 };
@@ -79,8 +81,20 @@ fn failed_any(done: &[(usize, Done)]) -> bool {
     done.iter().any(|(_, d)| matches!(d, Done::Failed(_)))
 }
 
-pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<(), Error> {
-    let existing = works_by_binding(pass);
+/// Each binding's status as the rollout and the Works leave it.
+pub struct Synced {
+    pub bindings: BTreeMap<String, BindingReport>,
+}
+
+pub struct BindingReport {
+    pub conditions: Vec<Condition>,
+    /// Failed, drifted and diffed placements from its Works; `None` keeps
+    /// what the binding reports now.
+    pub reports: Option<PlacementReports>,
+}
+
+pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group, mut rolled: Rolled) -> Result<Synced, Error> {
+    let existing = pass.works_by_binding();
     let delete_policy = pass.spec().strategy.delete_strategy.as_ref().map(|d| d.propagation_policy).unwrap_or_default();
     let mut planned: Vec<Planned> = Vec::new();
     let mut ops: Vec<(usize, Op)> = Vec::new();
@@ -99,7 +113,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         let name = b.name_any();
         let spec = b.spec();
         let generation = b.meta().generation;
-        let mut conds: Vec<Condition> = pass.binding_conditions.remove(&name).unwrap_or_else(|| {
+        let mut conds: Vec<Condition> = rolled.conditions.remove(&name).map(|c| vec![c]).unwrap_or_else(|| {
             let old = b.status().map(|s| s.conditions.as_slice()).unwrap_or_default();
             conditions::find(old, p::ROLLOUT_STARTED).cloned().into_iter().collect()
         });
@@ -242,7 +256,7 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
 
     if failed_any(&done) {
         // A failed write is not an event: look again, or it would wait for one.
-        pass.requeue = [pass.requeue, Some(RETRY)].into_iter().flatten().min();
+        pass.requeue_after(RETRY);
     }
     let mut wrote = vec![false; planned.len()];
     let mut failed: Vec<Option<String>> = vec![None; planned.len()];
@@ -263,25 +277,29 @@ pub async fn works<F: Family>(pass: &mut Pass<'_, F>, latest: &Group) -> Result<
         }
     }
 
+    // Bindings without Works yet (Scheduled, not started) report the rollout's word alone.
+    let mut synced = Synced {
+        bindings: (rolled.conditions.into_iter())
+            .map(|(name, c)| (name, BindingReport { conditions: vec![c], reports: None }))
+            .collect(),
+    };
     for (i, planned) in planned.into_iter().enumerate() {
-        if planned.override_failed {
+        let report = if planned.override_failed {
             // The binding's status stops at Overridden.
-            pass.binding_conditions.insert(planned.binding, planned.conditions);
-            continue;
-        }
-        let outcome = match planned.invalid.or(failed[i].take()) {
-            Some(message) => plan::Outcome::Failed(message),
-            None if wrote[i] => plan::Outcome::Written,
-            None => plan::Outcome::Unchanged(&planned.current),
+            BindingReport { conditions: planned.conditions, reports: None }
+        } else {
+            let outcome = match planned.invalid.or(failed[i].take()) {
+                Some(message) => plan::Outcome::Failed(message),
+                None if wrote[i] => plan::Outcome::Written,
+                None => plan::Outcome::Unchanged(&planned.current),
+            };
+            let (conditions, reports) =
+                plan::conditions(planned.conditions, outcome, planned.report_diff, planned.generation);
+            BindingReport { conditions, reports }
         };
-        let (conditions, reports) =
-            plan::conditions(planned.conditions, outcome, planned.report_diff, planned.generation);
-        if let Some(r) = reports {
-            pass.binding_reports.insert(planned.binding.clone(), r);
-        }
-        pass.binding_conditions.insert(planned.binding, conditions);
+        synced.bindings.insert(planned.binding, report);
     }
-    Ok(())
+    Ok(synced)
 }
 
 /// Why the Work `w` of binding `binding`, absent from its Works, cannot be
@@ -323,22 +341,4 @@ fn resolve_overrides<'a>(
         out.push(Resolved::Namespaced { namespace: &n.namespace, name: &n.name, spec: &s.spec.override_spec });
     }
     Ok(out)
-}
-
-/// Deletes a binding and its Works. Each Work carries the delete-propagation
-/// policy, so the member agent knows whether the objects go too.
-/// `works` are the binding's Works (from one `works_by_binding` per pass).
-pub async fn delete_binding<F: Family>(pass: &mut Pass<'_, F>, name: &str, works: &[Arc<Work>]) -> Result<(), Error> {
-    for w in works.iter().filter(|w| w.metadata.deletion_timestamp.is_none()) {
-        let api: Api<Work> = Api::namespaced(pass.ctx.client.clone(), &w.namespace().unwrap_or_default());
-        delete_object(&api, &w.name_any()).await.map_err(pass.kube(&format!("deleting work {}", w.name_any())))?;
-        pass.deleted(Child::of::<Work>(), w.namespace(), &w.name_any());
-    }
-    let api = F::Binding::api(pass.ctx.client.clone(), pass.ns());
-    delete_object(&api, name).await.map_err(pass.kube(&format!("deleting binding {name}")))?;
-    pass.deleted(Child::of::<F::Binding>(), pass.namespace.clone(), name);
-    pass.bindings.retain(|b| b.name_any() != name);
-    pass.binding_conditions.remove(name);
-    info!(placement = %pass.key, binding = %name, "binding deleted");
-    Ok(())
 }

@@ -7,10 +7,10 @@ use std::{path::PathBuf, time::Duration};
 
 use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
-use flotilla_runtime::{Readiness, admin::AdminArgs, client};
+use flotilla_runtime::{Readiness, Supervisor, admin::AdminArgs, client};
 use hub_agent::{membership, metrics, overrides, placement, traffic, webhook};
 use prometheus_client::registry::Registry;
-use tracing::{error, info};
+use tracing::info;
 
 #[derive(Parser, Debug)]
 #[command(name = "hub-agent", version, about = "Flotilla hub agent")]
@@ -36,42 +36,12 @@ struct Args {
     admin: AdminArgs,
 }
 
-type Supervised = tokio::task::JoinSet<(&'static str, anyhow::Result<()>)>;
-
-/// How a supervised task ended: controllers that only log their errors end
-/// with `()`, the others with a `Result`.
-trait Ended: Send + 'static {
-    fn result(self) -> anyhow::Result<()>;
-}
-
-impl Ended for () {
-    fn result(self) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
-impl Ended for anyhow::Result<()> {
-    fn result(self) -> anyhow::Result<()> {
-        self
-    }
-}
-
-/// Runs `task` under `name` in `tasks`.
-fn supervise<T: Ended>(tasks: &mut Supervised, name: &'static str, task: impl Future<Output = T> + Send + 'static) {
-    tasks.spawn(async move { (name, task.await.result()) });
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut registry = Registry::default();
     let metrics = metrics::Metrics::register(&mut registry);
     let traffic_metrics = traffic::dataplane::plane::Metrics::register(&mut registry);
-    registry.sub_registry_with_prefix("flotilla").register(
-        "api_requests",
-        "API requests this agent made, by HTTP method (WATCH for watches)",
-        flotilla_runtime::client::requests(),
-    );
     let readiness = Readiness::default();
     let admin = args.admin.start("hub-agent", registry, readiness.clone()).await?;
 
@@ -99,56 +69,42 @@ async fn main() -> anyhow::Result<()> {
     // Every controller is supervised: the first to stop ends the agent (a
     // failure exits non-zero so Kubernetes restarts it), never a half-running
     // agent whose readiness still says yes.
-    let mut tasks: Supervised = tokio::task::JoinSet::new();
+    let mut tasks = Supervisor::default();
     let webhook_tx = webhook_ready.0;
-    supervise(
-        &mut tasks,
+    tasks.spawn(
         "webhook",
         webhook::serve(args.webhook, hub.clone(), move || {
             let _ = webhook_tx.send(());
         }),
     );
     let membership_tx = membership_ready.0;
-    supervise(
-        &mut tasks,
+    tasks.spawn(
         "membership",
         membership::run(hub.clone(), config, metrics.clone(), move || {
             let _ = membership_tx.send(());
         }),
     );
-    supervise(
-        &mut tasks,
+    let reconciles = metrics.reconciles.clone();
+    tasks.spawn(
         "cluster resource overrides",
-        overrides::controller::run::<ClusterResourceOverride>(hub.clone()),
+        overrides::controller::run::<ClusterResourceOverride>(hub.clone(), reconciles.clone()),
     );
-    supervise(&mut tasks, "resource overrides", overrides::controller::run::<ResourceOverride>(hub.clone()));
-    supervise(&mut tasks, "service imports", traffic::imports::run(hub.clone()));
-    supervise(&mut tasks, "traffic profiles", traffic::profiles::run(hub.clone(), args.traffic, traffic_metrics));
+    tasks.spawn("resource overrides", overrides::controller::run::<ResourceOverride>(hub.clone(), reconciles.clone()));
+    tasks.spawn("service imports", traffic::imports::controller::run(hub.clone(), reconciles.clone()));
+    tasks.spawn(
+        "traffic profiles",
+        traffic::profiles::controller::run(hub.clone(), args.traffic, traffic_metrics, reconciles),
+    );
     let placement_tx = placement_ready.0;
-    supervise(
-        &mut tasks,
+    tasks.spawn(
         "placement",
         placement::controller::run(hub, placement_config, metrics, move || {
             let _ = placement_tx.send(());
         }),
     );
-    supervise(&mut tasks, "admin server", async move { admin.await? });
+    tasks.spawn("admin server", async move { admin.await? });
 
-    let first = tasks.join_next().await;
-    readiness.set(false);
-    tasks.abort_all();
-    match first {
-        Some(Ok((name, Ok(())))) => info!(task = name, "stopped; the agent shuts down"),
-        Some(Ok((name, Err(e)))) => {
-            error!(task = name, error = %format!("{e:#}"), "failed; the agent exits");
-            return Err(e.context(name));
-        }
-        Some(Err(e)) => {
-            error!(error = %e, "a task panicked; the agent exits");
-            return Err(e.into());
-        }
-        None => {}
-    }
+    tasks.wait(&readiness).await?;
     info!("shut down");
     Ok(())
 }

@@ -6,22 +6,18 @@ use std::{
     time::Duration,
 };
 
+use flotilla_runtime::Reconciles;
 use k8s_openapi::jiff::Timestamp;
 use prometheus_client::{
     collector::Collector,
     encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric},
-    metrics::{MetricType, counter::Counter, family::Family, gauge::ConstGauge, gauge::Gauge, histogram::Histogram},
+    metrics::{MetricType, counter::Counter, family::Family, gauge::ConstGauge, gauge::Gauge},
     registry::Registry,
 };
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MemberLabels {
     pub member: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ControllerLabels {
-    pub controller: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -36,9 +32,7 @@ pub struct Metrics {
     pub leaves: Family<LeaveLabels, Counter>,
     pub eligible: Family<MemberLabels, Gauge>,
     pub heartbeats: Arc<HeartbeatAge>,
-    pub reconciles: Family<ControllerLabels, Counter>,
-    pub reconcile_errors: Family<ControllerLabels, Counter>,
-    pub reconcile_seconds: Family<ControllerLabels, Histogram>,
+    pub reconciles: Reconciles,
 }
 
 impl Metrics {
@@ -48,52 +42,20 @@ impl Metrics {
             leaves: Family::default(),
             eligible: Family::default(),
             heartbeats: Arc::default(),
-            reconciles: Family::default(),
-            reconcile_errors: Family::default(),
-            reconcile_seconds: Family::new_with_constructor(|| {
-                Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0])
-            }),
+            reconciles: Reconciles::register(registry),
         };
         let r = registry.sub_registry_with_prefix("flotilla");
         r.register("member_joins", "Member clusters that joined the fleet", m.joins.clone());
         r.register("member_leaves", "Member clusters that left the fleet", m.leaves.clone());
         r.register("member_eligible", "1 if a member cluster can receive new placements", m.eligible.clone());
         r.register_collector(Box::new(m.heartbeats.clone()));
-        r.register("reconciles", "Reconciliations, by controller", m.reconciles.clone());
-        r.register("reconcile_errors", "Failed reconciliations, by controller", m.reconcile_errors.clone());
-        r.register("reconcile_duration_seconds", "Time spent reconciling", m.reconcile_seconds.clone());
         m
-    }
-
-    /// Counts one reconciliation of `controller` and times it until the guard drops.
-    pub fn reconcile(&self, controller: &str) -> ReconcileTimer {
-        let labels = ControllerLabels { controller: controller.to_string() };
-        self.reconciles.get_or_create(&labels).inc();
-        ReconcileTimer {
-            start: std::time::Instant::now(),
-            histogram: self.reconcile_seconds.get_or_create(&labels).clone(),
-        }
-    }
-
-    pub fn reconcile_failed(&self, controller: &str) {
-        self.reconcile_errors.get_or_create(&ControllerLabels { controller: controller.to_string() }).inc();
     }
 
     /// Forgets a member that left.
     pub fn forget(&self, member: &str) {
         self.eligible.remove(&MemberLabels { member: member.to_string() });
         self.heartbeats.forget(member);
-    }
-}
-
-pub struct ReconcileTimer {
-    start: std::time::Instant,
-    histogram: Histogram,
-}
-
-impl Drop for ReconcileTimer {
-    fn drop(&mut self) {
-        self.histogram.observe(self.start.elapsed().as_secs_f64());
     }
 }
 

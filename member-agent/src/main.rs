@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use flotilla_runtime::{
-    Readiness,
+    Readiness, Supervisor,
     admin::AdminArgs,
     client::{self, HubAuth},
 };
@@ -52,11 +52,6 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut registry = Registry::default();
     let metrics = metrics::Metrics::register(&mut registry);
-    registry.sub_registry_with_prefix("flotilla").register(
-        "api_requests",
-        "API requests this agent made, by HTTP method (WATCH for watches)",
-        flotilla_runtime::client::requests(),
-    );
     let readiness = Readiness::default();
     let admin = args.admin.start("member-agent", registry, readiness.clone()).await?;
     info!(member = %args.member_name, "starting");
@@ -80,10 +75,11 @@ async fn main() -> anyhow::Result<()> {
 
     let agent = join::Agent { name: args.member_name, hub, member, metrics, work_applier: args.work_applier };
     let ready = readiness.clone();
-    let joining = tokio::spawn(join::run(agent, move |r| ready.set(r)));
-
-    admin.await??;
-    joining.abort();
+    // Supervised: the first to stop ends the agent (see Supervisor).
+    let mut tasks = Supervisor::default();
+    tasks.spawn("joining", join::run(agent, move |r| ready.set(r)));
+    tasks.spawn("admin server", async move { admin.await? });
+    tasks.wait(&readiness).await?;
     info!("shut down");
     Ok(())
 }

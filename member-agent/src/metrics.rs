@@ -1,5 +1,6 @@
 //! The member agent's Prometheus metrics.
 
+use flotilla_runtime::Reconciles;
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge},
@@ -16,8 +17,9 @@ pub struct VerbLabels {
     pub verb: String,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Metrics {
+    pub reconciles: Reconciles,
     heartbeats: Family<ResultLabels, Counter>,
     work_passes: Family<ResultLabels, Counter>,
     object_writes: Family<VerbLabels, Counter>,
@@ -27,7 +29,14 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn register(registry: &mut Registry) -> Self {
-        let m = Self::default();
+        let m = Self {
+            reconciles: Reconciles::register(registry),
+            heartbeats: Family::default(),
+            work_passes: Family::default(),
+            object_writes: Family::default(),
+            healthy: Gauge::default(),
+            last_heartbeat: Gauge::default(),
+        };
         let r = registry.sub_registry_with_prefix("flotilla_member_agent");
         r.register("heartbeats", "Heartbeats sent to the hub, by result", m.heartbeats.clone());
         r.register(

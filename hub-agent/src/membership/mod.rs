@@ -67,7 +67,7 @@ where
 }
 
 /// Runs the MemberCluster controller until shutdown.
-pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl FnOnce() + Send) {
+pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl FnOnce() + Send) -> anyhow::Result<()> {
     let (imcs, imc_events, imc_driver) = shared_watch::<InternalMemberCluster>(Api::all(client.clone()));
     let (namespaces, ns_events, ns_driver) = shared_watch::<Namespace>(Api::all(client.clone()));
     let (roles, role_events, role_driver) = shared_watch::<Role>(Api::all(client.clone()));
@@ -98,4 +98,5 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
         .for_each(|_| async {})
         .await;
     drivers.abort();
+    Ok(())
 }

@@ -60,13 +60,13 @@ const RESYNC: Duration = Duration::from_secs(300);
 const CLEANUP_POLL: Duration = Duration::from_secs(1);
 
 pub async fn reconcile(mc: Arc<MemberCluster>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let _timer = ctx.metrics.reconcile(CONTROLLER);
+    let _timer = ctx.metrics.reconciles.start(CONTROLLER);
     if mc.metadata.deletion_timestamp.is_some() { leave(&mc, &ctx).await } else { join(&mc, &ctx).await }
 }
 
 pub fn error_policy(mc: Arc<MemberCluster>, error: &Error, ctx: Arc<Context>) -> Action {
     warn!(member = %mc.name_any(), %error, "reconcile failed");
-    ctx.metrics.reconcile_failed(CONTROLLER);
+    ctx.metrics.reconciles.failed(CONTROLLER);
     Action::requeue(Duration::from_secs(5))
 }
 

@@ -14,6 +14,7 @@ use apis::{
     },
 };
 use flotilla_runtime::{
+    Reconciles,
     api::ok_if_gone,
     finalizer::{add_patch, remove_patch},
 };
@@ -98,10 +99,21 @@ pub enum Error {
 /// The field manager of what this controller writes.
 const FIELD_MANAGER: &str = flotilla_runtime::field_manager::HUB_OVERRIDES;
 
-async fn reconcile<K: OverrideKind>(o: Arc<K>, client: Arc<Client>) -> Result<Action, Error> {
+struct Context {
+    client: Client,
+    reconciles: Reconciles,
+}
+
+/// The controller's name in metrics: one per override kind.
+fn controller<K: OverrideKind>() -> String {
+    K::kind(&()).to_lowercase()
+}
+
+async fn reconcile<K: OverrideKind>(o: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let _timer = ctx.reconciles.start(&controller::<K>());
     let name = o.name_any();
-    let api = o.api(client.as_ref().clone());
-    let snaps = o.snapshots(client.as_ref().clone());
+    let api = o.api(ctx.client.clone());
+    let snaps = o.snapshots(ctx.client.clone());
     if let Some(why) = labels::value_error(&name) {
         // Admission refuses such names; one stored before cannot have
         // snapshots (they carry the name in a label), and no retry helps:
@@ -171,13 +183,14 @@ async fn reconcile<K: OverrideKind>(o: Arc<K>, client: Arc<Client>) -> Result<Ac
     Ok(Action::await_change())
 }
 
-fn error_policy<K: OverrideKind>(o: Arc<K>, e: &Error, _: Arc<Client>) -> Action {
+fn error_policy<K: OverrideKind>(o: Arc<K>, e: &Error, ctx: Arc<Context>) -> Action {
     warn!(name = %o.name_any(), error = %e, "override snapshot");
+    ctx.reconciles.failed(&controller::<K>());
     Action::requeue(Duration::from_secs(2))
 }
 
-/// Runs the snapshot controller for `K` until the stream ends.
-pub async fn run<K: OverrideKind>(client: Client) {
+/// Runs the snapshot controller for `K` until shutdown.
+pub async fn run<K: OverrideKind>(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
     let overrides: Api<K> = Api::all(client.clone());
     let snaps: Api<K::Snapshot> = Api::all(client.clone());
     let cfg = watcher::Config::default().labels(labels::OVERRIDE_TRACKING);
@@ -190,7 +203,9 @@ pub async fn run<K: OverrideKind>(client: Client) {
                 None => r,
             })
         })
-        .run(reconcile::<K>, error_policy::<K>, Arc::new(client))
+        .shutdown_on_signal()
+        .run(reconcile::<K>, error_policy::<K>, Arc::new(Context { client, reconciles }))
         .for_each(|_| async {})
         .await;
+    Ok(())
 }

@@ -70,8 +70,11 @@ struct Ctx {
     metrics: Metrics,
 }
 
+/// The controller's name in metrics.
+const CONTROLLER: &str = "work";
+
 /// Runs until the returned future is dropped.
-pub async fn run(a: Applier) {
+pub async fn run(a: Applier) -> anyhow::Result<()> {
     let namespace = member_namespace(&a.member_name);
     let (kinds, mut placed) = Kinds::new(a.member.clone(), &namespace);
     let (applied_works, writer) = reflector::store::<AppliedWork>();
@@ -126,12 +129,14 @@ pub async fn run(a: Applier) {
             }
         })
         .await;
+    anyhow::bail!("the Work watches ended")
 }
 
 fn error_policy(work: Arc<Work>, error: &Error, ctx: Arc<Ctx>) -> Action {
     let n = ctx.failure(&work.name_any());
     warn!(work = %work.name_any(), %error, retry_in = ?backoff::retry_after(n), "applying the Work failed");
     ctx.metrics.work_pass("error");
+    ctx.metrics.reconciles.failed(CONTROLLER);
     Action::requeue(backoff::retry_after(n))
 }
 
@@ -159,6 +164,7 @@ fn now() -> Time {
 }
 
 async fn reconcile(work: Arc<Work>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let _timer = ctx.metrics.reconciles.start(CONTROLLER);
     let name = work.name_any();
     if work.metadata.deletion_timestamp.is_some() {
         if work.finalizers().iter().any(|f| f == WORK_CLEANUP) {

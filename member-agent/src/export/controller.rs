@@ -16,6 +16,7 @@ use apis::{
     networking::{ExportedObjectReference, InternalServiceExport, InternalServiceExportSpec, ServiceExport},
 };
 use flotilla_runtime::{
+    Reconciles,
     api::ok_if_gone,
     finalizer::{add_patch, remove_patch},
 };
@@ -48,13 +49,18 @@ pub struct Exporter {
     pub hub: Client,
     pub member: Client,
     pub member_name: String,
+    pub reconciles: Reconciles,
 }
+
+/// The controller's name in metrics.
+const CONTROLLER: &str = "serviceexport";
 
 struct Ctx {
     hub: Client,
     member: Client,
     member_name: String,
     namespace: String,
+    reconciles: Reconciles,
 }
 
 /// The hub's name for the export of `namespace/name` (fleet-networking's).
@@ -88,6 +94,7 @@ fn spec(e: &Exported, svc: &Service, cluster: &str, since: Option<Time>) -> Inte
 }
 
 async fn reconcile(se: Arc<ServiceExport>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+    let _timer = ctx.reconciles.start(CONTROLLER);
     let (ns, name) = (se.namespace().unwrap_or_default(), se.name_any());
     let exports: Api<ServiceExport> = Api::namespaced(ctx.member.clone(), &ns);
     let internal: Api<InternalServiceExport> = Api::namespaced(ctx.hub.clone(), &ctx.namespace);
@@ -171,19 +178,21 @@ fn status(s: &str) -> Status {
     }
 }
 
-fn error_policy(se: Arc<ServiceExport>, e: &Error, _: Arc<Ctx>) -> Action {
+fn error_policy(se: Arc<ServiceExport>, e: &Error, ctx: Arc<Ctx>) -> Action {
     warn!(export = %se.name_any(), error = %e, "exporting failed; retrying");
+    ctx.reconciles.failed(CONTROLLER);
     Action::requeue(Duration::from_secs(2))
 }
 
 /// Runs until the returned future is dropped.
-pub async fn run(x: Exporter) {
+pub async fn run(x: Exporter) -> anyhow::Result<()> {
     let namespace = member_namespace(&x.member_name);
     let ctx = Arc::new(Ctx {
         hub: x.hub.clone(),
         member: x.member.clone(),
         member_name: x.member_name,
         namespace: namespace.clone(),
+        reconciles: x.reconciles,
     });
     Controller::new(Api::<ServiceExport>::all(x.member.clone()), watcher::Config::default())
         .watches(Api::<Service>::all(x.member.clone()), watcher::Config::default(), |s: Service| {
@@ -197,4 +206,5 @@ pub async fn run(x: Exporter) {
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})
         .await;
+    anyhow::bail!("the ServiceExport watches ended")
 }

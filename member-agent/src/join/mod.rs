@@ -11,6 +11,7 @@ use std::{
     time::Duration,
 };
 
+use anyhow::Context as _;
 use apis::{
     cluster::{ClusterState, InternalMemberCluster, InternalMemberClusterStatus, member_namespace},
     finalizers,
@@ -98,11 +99,14 @@ fn member_caches(member: Client) -> (Store<Node>, Store<Pod>, impl std::future::
     (nodes, pods, drive)
 }
 
-pub async fn run(agent: Agent, ready: impl Fn(bool)) {
+/// Runs until the InternalMemberCluster watch ends (an error) or the Work
+/// applier or the Service exporter fails while joined.
+pub async fn run(agent: Agent, ready: impl Fn(bool)) -> anyhow::Result<()> {
     let namespace = member_namespace(&agent.name);
     let imcs: Api<InternalMemberCluster> = Api::namespaced(agent.hub.clone(), &namespace);
     let (nodes, pods, caches) = member_caches(agent.member.clone());
-    tokio::spawn(caches);
+    // Polled by this loop, so the caches stop with it.
+    let mut caches = std::pin::pin!(caches);
 
     let config = watcher::Config::default().fields(&format!("metadata.name={}", agent.name));
     let mut events = watcher(imcs.clone(), config).backoff(JoinBackoff(0)).boxed();
@@ -112,8 +116,8 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
     // The Work applier and the Service exporter run while the member is
     // joined; stopped before leaving, so nothing re-adds the finalizers that
     // leaving removes.
-    let mut applier: Option<tokio::task::JoinHandle<()>> = None;
-    let stop = |applier: &mut Option<tokio::task::JoinHandle<()>>| {
+    let mut applier: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
+    let stop = |applier: &mut Option<tokio::task::JoinHandle<anyhow::Result<()>>>| {
         if let Some(a) = applier.take() {
             a.abort();
             info!(member = %agent.name, "stopped applying Works");
@@ -122,6 +126,14 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
     info!(member = %agent.name, %namespace, "waiting for the hub to admit this member");
     loop {
         tokio::select! {
+            () = &mut caches => anyhow::bail!("the Node and Pod watches ended"),
+            r = async { applier.as_mut().expect("guarded").await }, if applier.is_some() => {
+                return match r {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.context("applying Works")),
+                    Err(e) => Err(anyhow::anyhow!("the Work applier panicked: {e}")),
+                };
+            }
             ev = events.next() => match ev {
                 Some(Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o))) => {
                     if imc.as_ref().map(|i| &i.spec) != Some(&o.spec) {
@@ -144,7 +156,7 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
                         waiting_logged = true;
                     }
                 }
-                None => return,
+                None => anyhow::bail!("the InternalMemberCluster watch ended"),
             },
             _ = async { sleep_until(next.expect("guarded")).await }, if next.is_some() && imc.is_some() => {
                 let current = imc.as_ref().expect("guarded");
@@ -164,9 +176,14 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) {
                                 hub: agent.hub.clone(),
                                 member: agent.member.clone(),
                                 member_name: agent.name.clone(),
+                                reconciles: agent.metrics.reconciles.clone(),
                             });
+                            // Both run until stopped: the first to end is a failure.
                             applier = Some(tokio::spawn(async move {
-                                futures::join!(apply, export);
+                                tokio::select! {
+                                    r = apply => r,
+                                    r = export => r.context("exporting Services"),
+                                }
                             }));
                         }
                         // On failure, try again soon rather than a whole period later.

@@ -206,7 +206,12 @@ async fn agents_serve_health_readiness_and_metrics() {
         let (code, body) = probe::get(addr, "/metrics").await.unwrap();
         assert_eq!(code, 200, "{agent}");
         assert!(body.contains(&format!(r#"flotilla_build_info{{agent="{agent}""#)), "{agent}: {body}");
+        // One registration in the runtime serves both agents' request counts.
+        assert!(body.contains(r#"flotilla_api_requests_total{method="WATCH"}"#), "{agent}: {body}");
     }
+    // Members have joined, so the membership controller has reconciled and timed it.
+    let (_, body) = probe::get(f.hub_agent, "/metrics").await.unwrap();
+    assert!(body.contains(r#"flotilla_reconcile_duration_seconds_count{controller="membercluster"}"#), "{body}");
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ fn caught_up<F: Family>(ctx: &Context<F>, key: &str) -> bool {
 }
 
 pub async fn reconcile<F: Family>(placement: Arc<F::Placement>, ctx: Arc<Context<F>>) -> Result<Action, Error> {
-    let _timer = ctx.metrics.reconcile(CONTROLLER);
+    let _timer = ctx.metrics.reconciles.start(CONTROLLER);
     let key = pass::key(&*placement);
     if !caught_up(&ctx, &key) {
         // The watch events of the last pass's writes will trigger the next one.
@@ -63,7 +63,7 @@ pub async fn reconcile<F: Family>(placement: Arc<F::Placement>, ctx: Arc<Context
 
 pub fn error_policy<F: Family>(placement: Arc<F::Placement>, error: &Error, ctx: Arc<Context<F>>) -> Action {
     warn!(placement = %placement.name_any(), %error, "reconcile failed");
-    ctx.metrics.reconcile_failed(CONTROLLER);
+    ctx.metrics.reconciles.failed(CONTROLLER);
     Action::requeue(Duration::from_secs(2))
 }
 

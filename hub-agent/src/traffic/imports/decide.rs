@@ -1,9 +1,14 @@
 //! A ServiceImport from the InternalServiceExports of one namespace/name,
 //! across members: the ports are the earliest export's; an export whose ports
 //! differ (compared as a whole list, fleet-networking's simplified KEP-1645)
-//! conflicts and is left out of `clusters`. Pure.
+//! conflicts, is left out of `clusters` and says so in its Conflict
+//! condition. Pure.
 
-use apis::networking::{ServiceImportStatus, ServicePort};
+use apis::{
+    conditions::{self, networking as n},
+    networking::{InternalServiceExport, ServiceImportStatus, ServicePort},
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 /// One member's export, as the hub holds it.
 #[derive(Clone, Debug)]
@@ -12,6 +17,27 @@ pub struct Export<'a> {
     pub ports: &'a [ServicePort],
     /// When it was first exported (RFC 3339), for who came first; ties by cluster name.
     pub exported_since: String,
+}
+
+impl<'a> Export<'a> {
+    pub fn of(i: &'a InternalServiceExport) -> Self {
+        let r = &i.spec.service_reference;
+        Export {
+            cluster: &r.cluster_id,
+            ports: &i.spec.ports,
+            exported_since: r.exported_since.as_ref().map(|t| t.0.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+/// An export's Conflict condition, which its member copies to the ServiceExport.
+pub fn conflict(conflicts: bool, import: &str, generation: Option<i64>) -> Condition {
+    if conflicts {
+        let m = format!("the Service's ports differ from those of ServiceImport {import}");
+        conditions::new(n::SERVICE_EXPORT_CONFLICT, true, n::REASON_CONFLICT_FOUND, m, generation)
+    } else {
+        conditions::new(n::SERVICE_EXPORT_CONFLICT, false, n::REASON_NO_CONFLICT_FOUND, "no conflict found", generation)
+    }
 }
 
 /// The import's status and, per export in input order, whether it conflicts.
@@ -52,6 +78,18 @@ mod tests {
         let clusters: Vec<&str> = status.clusters.iter().map(|c| c.cluster.as_str()).collect();
         assert_eq!(clusters, ["member-1", "member-3"]);
         assert_eq!(conflicts, [true, false, false]);
+    }
+
+    #[test]
+    fn a_conflicting_export_names_the_import() {
+        let c = conflict(true, "ns/web", Some(3));
+        assert_eq!(
+            (c.type_.as_str(), c.status.as_str(), c.reason.as_str()),
+            (n::SERVICE_EXPORT_CONFLICT, "True", n::REASON_CONFLICT_FOUND)
+        );
+        assert!(c.message.contains("ServiceImport ns/web"), "{}", c.message);
+        assert_eq!(c.observed_generation, Some(3));
+        assert_eq!(conflict(false, "ns/web", None).reason, n::REASON_NO_CONFLICT_FOUND);
     }
 
     #[test]

@@ -1,21 +1,20 @@
-//! TrafficManagerProfiles and TrafficManagerBackends: from the backends of
-//! each profile (their ServiceImports and the members' exports) to the data
-//! plane's routing table, then the statuses. Because Flotilla is the data
-//! plane, a profile is Programmed only once its listener serves the current
-//! generation, and the condition's observedGeneration says which. Any change
-//! (or an endpoint's health changing) recomputes every profile, batched
-//! over 20 ms; statuses are written only when they differ.
+//! The traffic profile controller: from the backends of each profile (their
+//! ServiceImports and the members' exports, decided by `backend`) to the
+//! data plane's routing table, then the statuses (`status`). Any change (or
+//! an endpoint's health changing) recomputes every profile, batched over
+//! 20 ms; statuses are written only when they differ; a failed pass is
+//! retried after 2 s.
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use anyhow::Context as _;
 use apis::{
-    conditions::{self, Status, networking as n},
+    conditions::{self, networking as n},
     networking::{
-        InternalServiceExport, MonitorProtocol, ServiceImport, TrafficManagerBackend, TrafficManagerBackendStatus,
-        TrafficManagerProfile, TrafficManagerProfileStatus,
+        InternalServiceExport, ServiceImport, TrafficManagerBackend, TrafficManagerBackendStatus, TrafficManagerProfile,
     },
 };
-use flotilla_runtime::api::ok_if_gone;
+use flotilla_runtime::{Reconciles, api::ok_if_gone};
 use futures::StreamExt;
 use kube::{
     Api, Client, ResourceExt,
@@ -27,15 +26,17 @@ use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use super::{
-    backend::{self, ClusterExport, Profile},
-    dataplane::{
-        checks::Monitor,
-        dns::{self, Names},
-        plane::Plane,
-        routes::Wanted,
-    },
+    backend::{self, ClusterExport, Profile, Target},
+    status::{self, Served},
+};
+use crate::traffic::dataplane::{
+    dns::{self, Names},
+    plane::{self, Plane},
+    routes::Wanted,
 };
 
+/// The controller's name in metrics.
+const CONTROLLER: &str = "trafficmanagerprofile";
 const BATCH: Duration = Duration::from_millis(20);
 const RETRY: Duration = Duration::from_secs(2);
 
@@ -59,21 +60,6 @@ struct Stores {
     exports: Store<InternalServiceExport>,
 }
 
-fn monitor(p: &TrafficManagerProfile) -> (bool, Monitor) {
-    let mc = p.spec.effective_monitor_config();
-    let http = mc.protocol == MonitorProtocol::Http;
-    let m = Monitor {
-        http,
-        port: mc.port.clamp(1, 65535) as u16,
-        path: mc.path.clone(),
-        headers: mc.custom_headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect(),
-        interval: Duration::from_secs(mc.interval_in_seconds.max(1) as u64),
-        timeout: Duration::from_secs(mc.timeout_in_seconds.unwrap_or(10).max(1) as u64),
-        tolerated: mc.tolerated_number_of_failures.max(0) as u32,
-    };
-    (http, m)
-}
-
 /// The ServiceImport's clusters' exports, as the backend decision sees them.
 fn cluster_exports(stores: &Stores, ns: &str, import: &ServiceImport) -> Vec<ClusterExport> {
     let clusters: Vec<String> = import.status.iter().flat_map(|s| &s.clusters).map(|c| c.cluster.clone()).collect();
@@ -92,7 +78,7 @@ fn cluster_exports(stores: &Stores, ns: &str, import: &ServiceImport) -> Vec<Clu
                 type_: e.spec.type_.clone(),
                 internal: e.spec.is_internal_load_balancer,
                 dns_label: e.spec.is_dns_label_configured,
-                address: ingress.and_then(|i| i.ip.clone().or_else(|| i.hostname.clone())),
+                address: ingress.and_then(|i| Target::of(i.ip.as_deref(), i.hostname.as_deref())),
             })
         })
         .collect()
@@ -124,23 +110,13 @@ fn backend_result(stores: &Stores, b: Arc<TrafficManagerBackend>, profile: Profi
         import: import.as_ref().map(|i| cluster_exports(stores, &ns, i)),
     };
     let (endpoints, (status, reason, message)) = backend::status(&input);
-    let wanted = endpoints
-        .iter()
-        .filter_map(|e| {
-            let ip = e.target.as_deref()?.parse().ok()?;
-            Some(Wanted {
-                name: e.name.clone(),
-                cluster: e.from.as_ref().map(|f| f.cluster.clone()).unwrap_or_default(),
-                addr: SocketAddr::new(ip, port?),
-                weight: e.weight.unwrap_or(0).clamp(0, 1000) as u32,
-            })
-        })
-        .collect();
+    let wanted = port.map(|port| endpoints.iter().filter_map(|e| e.route(port)).collect()).unwrap_or_default();
     let mut conds = b.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     conditions::set(
         &mut conds,
         conditions::new(n::TRAFFIC_MANAGER_BACKEND_ACCEPTED, status, reason, message, b.metadata.generation),
     );
+    let endpoints = endpoints.iter().map(backend::Endpoint::status).collect();
     BackendResult { backend: b, status: TrafficManagerBackendStatus { endpoints, conditions: conds }, wanted }
 }
 
@@ -169,7 +145,7 @@ async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str, names
         let results: Vec<BackendResult> =
             mine.into_iter().map(|b| backend_result(stores, b, Profile::Found(Some(true)))).collect();
         let wanted: Vec<Wanted> = results.iter().flat_map(|r| r.wanted.clone()).collect();
-        let (http, m) = monitor(p);
+        let (http, m) = status::monitor(p);
         let port = p
             .status
             .as_ref()
@@ -177,59 +153,24 @@ async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str, names
             .and_then(|a| a.parse::<SocketAddr>().ok())
             .map_or(0, |a| a.port());
         let generation = p.metadata.generation.unwrap_or(0);
-        let applied = plane.apply(&key, http, port, m, &wanted, generation).await;
+        let listening = plane.apply(&key, http, port, m, &wanted, generation).await.map_err(|e| e.to_string());
         served.push(key.clone());
         let (down, all_down) = plane.unhealthy(&key);
-        let mut conds = p.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
-        let (address, programmed) = match &applied {
-            Ok(addr) => {
-                let health = match (down.len(), all_down) {
-                    (0, _) => String::new(),
-                    (_, true) => {
-                        "; every endpoint fails its health checks, so traffic is spread over all of them".into()
-                    }
-                    (n, false) => format!("; {n} endpoint(s) fail their health checks and get no traffic"),
-                };
-                let m = format!(
-                    "the data plane serves generation {generation} at {addr} with {} endpoint(s){health}",
-                    wanted.len()
-                );
-                (
-                    Some(addr.to_string()),
-                    conditions::new(
-                        n::TRAFFIC_MANAGER_PROFILE_PROGRAMMED,
-                        Status::True,
-                        n::REASON_PROFILE_PROGRAMMED,
-                        m,
-                        Some(generation),
-                    ),
-                )
-            }
-            Err(e) => {
-                let m = format!("the data plane cannot listen: {e}");
-                (
-                    None,
-                    conditions::new(
-                        n::TRAFFIC_MANAGER_PROFILE_PROGRAMMED,
-                        Status::Unknown,
-                        n::REASON_PROFILE_PENDING,
-                        m,
-                        Some(generation),
-                    ),
-                )
-            }
-        };
-        conditions::set(&mut conds, programmed);
-        let dns_name = format!("{ns}-{name}.{zone}");
+        let dns_name = status::dns_name(&ns, &name, zone);
         if let Some(table) = plane.table(&key) {
             names.set(&dns_name, table);
         }
-        let status = TrafficManagerProfileStatus {
-            dns_name: Some(dns_name),
-            resource_id: None,
-            proxy_address: address,
-            conditions: conds,
-        };
+        let status = status::status(
+            p,
+            dns_name,
+            &Served {
+                listening: &listening,
+                generation,
+                endpoints: wanted.len(),
+                unhealthy: down.len(),
+                all_unhealthy: all_down,
+            },
+        );
         if p.status.as_ref() != Some(&status) {
             let api: Api<TrafficManagerProfile> = Api::namespaced(client.clone(), &ns);
             let patch = json!({"status": status});
@@ -259,66 +200,82 @@ async fn pass(client: &Client, stores: &Stores, plane: &Plane, zone: &str, names
             info!(profile = %key, "profile deleted: its data plane stops");
             plane.remove(&key);
             if let Some((ns, name)) = key.split_once('/') {
-                names.remove(&format!("{ns}-{name}.{zone}"));
+                names.remove(&status::dns_name(ns, name, zone));
             }
         }
     }
     Ok(())
 }
 
-fn store<K>(client: &Client, wake: Arc<Notify>) -> (Store<K>, tokio::task::JoinHandle<()>)
+/// A cache of every `K`, and the watch that fills it and wakes the controller.
+fn store<K>(client: &Client, wake: Arc<Notify>) -> (Store<K>, futures::stream::BoxStream<'static, ()>)
 where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
 {
     let (store, writer) = reflector::store();
-    let task = tokio::spawn(
-        watcher(Api::<K>::all(client.clone()), watcher::Config::default().any_semantic())
-            .default_backoff()
-            .reflect(writer)
-            .for_each(move |_| {
-                wake.notify_one();
-                futures::future::ready(())
-            }),
-    );
-    (store, task)
+    let watch = watcher(Api::<K>::all(client.clone()), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(writer)
+        .map(move |_| wake.notify_one())
+        .boxed();
+    (store, watch)
 }
 
-/// Runs the traffic control and data plane until the process ends.
-pub async fn run(client: Client, args: TrafficArgs, metrics: super::dataplane::plane::Metrics) {
+/// Runs the traffic control and data plane until a watch or the DNS server ends.
+pub async fn run(
+    client: Client,
+    args: TrafficArgs,
+    metrics: plane::Metrics,
+    reconciles: Reconciles,
+) -> anyhow::Result<()> {
     let wake = Arc::new(Notify::new());
-    let (profiles, _a) = store::<TrafficManagerProfile>(&client, wake.clone());
-    let (backends, _b) = store::<TrafficManagerBackend>(&client, wake.clone());
-    let (imports, _c) = store::<ServiceImport>(&client, wake.clone());
-    let (exports, _d) = store::<InternalServiceExport>(&client, wake.clone());
-    let _ = futures::join!(
-        profiles.wait_until_ready(),
-        backends.wait_until_ready(),
-        imports.wait_until_ready(),
-        exports.wait_until_ready()
-    );
+    let (profiles, a) = store::<TrafficManagerProfile>(&client, wake.clone());
+    let (backends, b) = store::<TrafficManagerBackend>(&client, wake.clone());
+    let (imports, c) = store::<ServiceImport>(&client, wake.clone());
+    let (exports, d) = store::<InternalServiceExport>(&client, wake.clone());
+    // Polled here, so they stop with this controller.
+    let watches = futures::stream::select_all([a, b, c, d]).for_each(|()| futures::future::ready(()));
     let stores = Stores { profiles, backends, imports, exports };
     let health_wake = wake.clone();
     let plane = Plane::new(args.traffic_address, metrics, Arc::new(move || health_wake.notify_one()));
     let names = Names::default();
-    if let Some(addr) = args.traffic_dns_address {
-        let (zone, names) = (args.traffic_dns_zone.clone(), names.clone());
-        tokio::spawn(async move {
-            if let Err(e) = dns::serve(addr, zone, names).await {
-                warn!(%addr, error = %e, "the profiles' DNS server stopped");
-            }
-        });
-    }
-    info!(address = %args.traffic_address, zone = %args.traffic_dns_zone, "traffic data plane ready");
-    loop {
-        wake.notified().await;
-        tokio::time::sleep(BATCH).await;
-        if let Err(e) = pass(&client, &stores, &plane, &args.traffic_dns_zone, &names).await {
-            warn!(error = %e, "updating traffic status failed; retrying");
-            let w = wake.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(RETRY).await;
-                w.notify_one();
-            });
+    let dns = async {
+        match args.traffic_dns_address {
+            Some(addr) => dns::serve(addr, args.traffic_dns_zone.clone(), names.clone())
+                .await
+                .with_context(|| format!("the profiles' DNS server on {addr}")),
+            None => std::future::pending().await,
         }
+    };
+    let control = async {
+        let _ = futures::join!(
+            stores.profiles.wait_until_ready(),
+            stores.backends.wait_until_ready(),
+            stores.imports.wait_until_ready(),
+            stores.exports.wait_until_ready()
+        );
+        info!(address = %args.traffic_address, zone = %args.traffic_dns_zone, "traffic data plane ready");
+        let mut retry: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = async { tokio::time::sleep_until(retry.expect("guarded")).await }, if retry.is_some() => {}
+            }
+            tokio::time::sleep(BATCH).await;
+            let _timer = reconciles.start(CONTROLLER);
+            retry = match pass(&client, &stores, &plane, &args.traffic_dns_zone, &names).await {
+                Ok(()) => None,
+                Err(e) => {
+                    warn!(error = %e, "updating traffic status failed; retrying");
+                    reconciles.failed(CONTROLLER);
+                    Some(tokio::time::Instant::now() + RETRY)
+                }
+            };
+        }
+    };
+    tokio::select! {
+        () = watches => anyhow::bail!("the traffic watches ended"),
+        r = dns => r,
+        r = control => r,
     }
 }

@@ -1,16 +1,16 @@
-//! ServiceImports on the hub: for every namespace/name some member exports,
-//! a ServiceImport in that namespace listing the clusters whose exports agree
-//! on the ports (see `import`), and each InternalServiceExport's Conflict
-//! condition, which its member copies to the ServiceExport. Exports changing
-//! in a burst are handled once (20 ms); writes only when something differs.
+//! The ServiceImport controller: watches InternalServiceExports, and for
+//! each namespace/name they name writes the ServiceImport and the exports'
+//! Conflict conditions that `decide` wants, only where they differ. Exports
+//! changing in a burst are handled once (20 ms); a failed key is retried
+//! after 2 s.
 
 use std::{collections::BTreeSet, time::Duration};
 
 use apis::{
-    conditions::{self, networking as n},
+    conditions,
     networking::{InternalServiceExport, ServiceImport, ServiceImportSpec},
 };
-use flotilla_runtime::api::ok_if_gone;
+use flotilla_runtime::{Reconciles, api::ok_if_gone};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{
@@ -21,9 +21,11 @@ use kube::{
 use serde_json::json;
 use tracing::{info, warn};
 
-use super::import::{self, Export};
+use super::decide::{self, Export};
 
 const FIELD_MANAGER: &str = flotilla_runtime::field_manager::HUB_SERVICE_IMPORTS;
+/// The controller's name in metrics.
+const CONTROLLER: &str = "serviceimport";
 const BATCH: Duration = Duration::from_millis(20);
 const RETRY: Duration = Duration::from_secs(2);
 
@@ -47,40 +49,11 @@ async fn reconcile(client: &Client, store: &Store<InternalServiceExport>, (ns, n
         }
         return Ok(());
     }
-    let exports: Vec<Export> = mine
-        .iter()
-        .map(|i| Export {
-            cluster: &i.spec.service_reference.cluster_id,
-            ports: &i.spec.ports,
-            exported_since: i
-                .spec
-                .service_reference
-                .exported_since
-                .as_ref()
-                .map(|t| t.0.to_string())
-                .unwrap_or_default(),
-        })
-        .collect();
-    let (status, conflicts) = import::import(&exports);
+    let exports: Vec<Export> = mine.iter().map(|i| Export::of(i)).collect();
+    let (status, conflicts) = decide::import(&exports);
 
-    for (i, conflict) in mine.iter().zip(conflicts) {
-        let c = if conflict {
-            conditions::new(
-                n::SERVICE_EXPORT_CONFLICT,
-                true,
-                n::REASON_CONFLICT_FOUND,
-                format!("the Service's ports differ from those of ServiceImport {ns}/{name}"),
-                i.metadata.generation,
-            )
-        } else {
-            conditions::new(
-                n::SERVICE_EXPORT_CONFLICT,
-                false,
-                n::REASON_NO_CONFLICT_FOUND,
-                "no conflict found",
-                i.metadata.generation,
-            )
-        };
+    for (i, conflicts) in mine.iter().zip(conflicts) {
+        let c = decide::conflict(conflicts, &format!("{ns}/{name}"), i.metadata.generation);
         let mut conds: Vec<Condition> = i.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
         if conditions::set(&mut conds, c) {
             let api: Api<InternalServiceExport> = Api::namespaced(client.clone(), &i.namespace().unwrap_or_default());
@@ -103,7 +76,7 @@ async fn reconcile(client: &Client, store: &Store<InternalServiceExport>, (ns, n
 }
 
 /// Runs until the stream of exports ends.
-pub async fn run(client: Client) {
+pub async fn run(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
     let (store, writer) = reflector::store();
     let mut events =
         watcher(Api::<InternalServiceExport>::all(client.clone()), watcher::Config::default().any_semantic())
@@ -119,12 +92,14 @@ pub async fn run(client: Client) {
                     pending.insert(key(&i));
                 }
                 Some(_) => {}
-                None => return,
+                None => return Ok(()),
             },
             _ = tokio::time::sleep(BATCH), if !pending.is_empty() => {
                 for k in std::mem::take(&mut pending) {
+                    let _timer = reconciles.start(CONTROLLER);
                     if let Err(e) = reconcile(&client, &store, &k).await {
                         warn!(service = %format!("{}/{}", k.0, k.1), error = %e, "updating the ServiceImport failed; retrying");
+                        reconciles.failed(CONTROLLER);
                         retry.insert(k);
                     }
                 }

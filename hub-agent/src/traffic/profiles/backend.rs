@@ -5,12 +5,78 @@
 //! needs a LoadBalancer address (which its own data plane routes to) and
 //! still the DNS label annotation, so KubeFleet's tutorial reads the same. Pure.
 
+use std::net::{IpAddr, SocketAddr};
+
 use apis::{
     conditions::{Status, networking as n},
     networking::{FromCluster, TrafficManagerEndpointStatus},
 };
 
 use super::weights::{self, Export};
+use crate::traffic::dataplane::routes::Wanted;
+
+/// Where a load balancer is reached.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Ip(IpAddr),
+    Hostname(String),
+}
+
+impl Target {
+    /// A load balancer ingress's address: its IP, else its hostname.
+    pub fn of(ip: Option<&str>, hostname: Option<&str>) -> Option<Self> {
+        match (ip, hostname) {
+            (Some(ip), _) if let Ok(ip) = ip.parse() => Some(Target::Ip(ip)),
+            (Some(ip), _) => Some(Target::Hostname(ip.to_string())),
+            (None, Some(h)) => Some(Target::Hostname(h.to_string())),
+            (None, None) => None,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Target::Ip(ip) => ip.to_string(),
+            Target::Hostname(h) => h.clone(),
+        }
+    }
+}
+
+/// One endpoint of a backend: a cluster's load balancer and its share.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Endpoint {
+    pub name: String,
+    pub cluster: String,
+    /// The cluster's export weight.
+    pub export_weight: i64,
+    /// The endpoint's share of the backend's weight.
+    pub weight: i64,
+    pub target: Target,
+}
+
+impl Endpoint {
+    /// The endpoint as the backend's status shows it.
+    pub fn status(&self) -> TrafficManagerEndpointStatus {
+        TrafficManagerEndpointStatus {
+            name: self.name.clone(),
+            resource_id: None,
+            weight: Some(self.weight),
+            target: Some(self.target.text()),
+            from: Some(FromCluster { cluster: self.cluster.clone(), weight: Some(self.export_weight) }),
+        }
+    }
+
+    /// The route the data plane serves for it on `port`. The data plane
+    /// dials addresses: an endpoint known only by hostname gets no route.
+    pub fn route(&self, port: u16) -> Option<Wanted> {
+        let Target::Ip(ip) = self.target else { return None };
+        Some(Wanted {
+            name: self.name.clone(),
+            cluster: self.cluster.clone(),
+            addr: SocketAddr::new(ip, port),
+            weight: self.weight.clamp(0, 1000) as u32,
+        })
+    }
+}
 
 /// The profile the backend names, as far as the backend cares.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,8 +94,8 @@ pub struct ClusterExport {
     pub type_: Option<String>,
     pub internal: bool,
     pub dns_label: bool,
-    /// The load balancer's address (IP or hostname), if it has one.
-    pub address: Option<String>,
+    /// The load balancer's address, if it has one.
+    pub address: Option<Target>,
 }
 
 impl ClusterExport {
@@ -60,7 +126,7 @@ pub struct Input<'a> {
 }
 
 /// The backend's endpoints and its Accepted condition (status, reason, message).
-pub fn status(input: &Input) -> (Vec<TrafficManagerEndpointStatus>, (Status, &'static str, String)) {
+pub fn status(input: &Input) -> (Vec<Endpoint>, (Status, &'static str, String)) {
     let invalid = |m: String| (vec![], (Status::False, n::REASON_BACKEND_INVALID, m));
     match input.profile {
         Profile::Missing => return invalid(format!("TrafficManagerProfile {} is not found", input.profile_name)),
@@ -92,12 +158,12 @@ pub fn status(input: &Input) -> (Vec<TrafficManagerEndpointStatus>, (Status, &'s
         .iter()
         .map(|(cluster, weight)| {
             let e = good.iter().find(|e| e.cluster == *cluster).expect("split keeps the clusters");
-            TrafficManagerEndpointStatus {
+            Endpoint {
                 name: format!("fleet-{}#{}#{}", input.backend_uid, input.import_name, cluster).to_lowercase(),
-                resource_id: None,
-                weight: Some(*weight),
-                target: e.address.clone(),
-                from: Some(FromCluster { cluster: cluster.to_string(), weight: Some(e.weight) }),
+                cluster: cluster.to_string(),
+                export_weight: e.weight,
+                weight: *weight,
+                target: e.address.clone().expect("an export without an address cannot take traffic"),
             }
         })
         .collect();
@@ -125,7 +191,7 @@ mod tests {
             type_: Some("LoadBalancer".into()),
             internal: false,
             dns_label,
-            address: Some(format!("127.0.0.{}", cluster.len())),
+            address: Target::of(Some(&format!("127.0.0.{}", cluster.len())), None),
         }
     }
 
@@ -141,7 +207,7 @@ mod tests {
             Some(vec![export("a", 100, true), export("bb", 200, true)]),
         ));
         assert_eq!((s, r), (Status::True, n::REASON_BACKEND_ACCEPTED));
-        let w: Vec<(String, Option<i64>)> = eps.iter().map(|e| (e.name.clone(), e.weight)).collect();
+        let w: Vec<(String, Option<i64>)> = eps.iter().map(|e| (e.name.clone(), e.status().weight)).collect();
         assert_eq!(
             w,
             [
@@ -149,8 +215,10 @@ mod tests {
                 ("fleet-uid#nginx-service#bb".to_string(), Some(334))
             ]
         );
-        assert_eq!(eps[1].target.as_deref(), Some("127.0.0.2"));
-        assert_eq!(eps[1].from.as_ref().unwrap().weight, Some(200));
+        assert_eq!(eps[1].status().target.as_deref(), Some("127.0.0.2"));
+        assert_eq!(eps[1].status().from.unwrap().weight, Some(200));
+        let route = eps[1].route(80).expect("an IP target is routed");
+        assert_eq!((route.addr, route.weight, route.cluster.as_str()), ("127.0.0.2:80".parse().unwrap(), 334, "bb"));
     }
 
     #[test]
@@ -163,7 +231,7 @@ mod tests {
         assert_eq!((s, r), (Status::False, n::REASON_BACKEND_INVALID));
         assert!(m.contains("member-2: the Service has no DNS label"), "{m}");
         assert_eq!(eps.len(), 1, "traffic stays on member-1");
-        assert_eq!(eps[0].weight, Some(100));
+        assert_eq!(eps[0].weight, 100);
     }
 
     #[test]
@@ -175,6 +243,21 @@ mod tests {
         assert_eq!((s, r), (Status::False, n::REASON_BACKEND_INVALID));
         assert!(m.contains("ServiceImport nginx-service is not found"));
         assert_eq!(status(&input(Profile::Found(Some(true)), 1, Some(vec![]))).1.1, n::REASON_BACKEND_PENDING);
+    }
+
+    #[test]
+    fn a_hostname_target_is_shown_but_not_routed_and_weights_above_1000_are_capped() {
+        let e = Endpoint {
+            name: "e".into(),
+            cluster: "c".into(),
+            export_weight: 1,
+            weight: 5000,
+            target: Target::of(None, Some("lb.example")).unwrap(),
+        };
+        assert_eq!(e.status().target.as_deref(), Some("lb.example"));
+        assert_eq!(e.route(80), None);
+        let ip = Endpoint { target: Target::of(Some("10.0.0.1"), Some("lb.example")).unwrap(), ..e };
+        assert_eq!(ip.route(80).unwrap().weight, 1000);
     }
 
     #[test]

@@ -38,7 +38,7 @@ use tracing::{debug, info, warn};
 
 use super::{
     backoff,
-    kinds::Kinds,
+    kinds::{Kinds, ResolveError},
     ownership,
     pass::{self, Pass},
     status,
@@ -49,6 +49,8 @@ use crate::metrics::Metrics;
 pub enum Error {
     #[error("{0}")]
     Kube(#[from] kube::Error),
+    #[error("{0}")]
+    Resolve(#[from] ResolveError),
 }
 
 /// What the applier needs.
@@ -259,8 +261,12 @@ async fn cleanup(work: &Work, ctx: &Ctx) -> Result<(), Error> {
         let uid = aw.uid().unwrap_or_default();
         for r in aw.status.iter().flat_map(|s| &s.applied_resources) {
             let id = &r.identifier;
-            let Ok(kind) = ctx.kinds.resolve(&GroupVersionKind::gvk(&id.group, &id.version, &id.kind)).await else {
-                continue;
+            let kind = match ctx.kinds.resolve(&GroupVersionKind::gvk(&id.group, &id.version, &id.kind)).await {
+                Ok(kind) => kind,
+                Err(ResolveError::NotServed { .. }) => continue, // gone with its kind
+                // Unknown: letting the AppliedWork go now would leave our owner
+                // reference, and the garbage collector would delete the object.
+                Err(e) => return Err(e.into()),
             };
             let objects: Api<DynamicObject> = if kind.namespaced {
                 Api::namespaced_with(ctx.member.clone(), &id.namespace, &kind.resource)

@@ -16,6 +16,7 @@ use kube::{
     Api, Client,
     api::{ApiResource, DynamicObject, GroupVersionKind, PartialObjectMeta},
     discovery::{self, Scope},
+    error::DiscoveryError,
     runtime::{WatchStreamExt, reflector::ObjectRef, watcher},
 };
 use tokio::{sync::mpsc, task::JoinHandle};
@@ -53,6 +54,35 @@ impl Drop for Kinds {
     }
 }
 
+/// Why a kind cannot be resolved. Only `NotServed` means its objects are
+/// gone: a failed discovery request says nothing about them.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("the member cluster does not serve kind {kind} in {gv}: {why}")]
+    NotServed { kind: String, gv: String, why: String },
+    #[error("discovering kind {kind} in {gv} on the member cluster: {source}")]
+    Discovery {
+        kind: String,
+        gv: String,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+impl ResolveError {
+    /// Discovery answers 404 for a group version it does not serve, and
+    /// kube reports a served group version without the kind as MissingKind.
+    fn of(gvk: &GroupVersionKind, e: kube::Error) -> Self {
+        let gv = if gvk.group.is_empty() { gvk.version.clone() } else { format!("{}/{}", gvk.group, gvk.version) };
+        let kind = gvk.kind.clone();
+        match e {
+            kube::Error::Api(s) if s.code == 404 => ResolveError::NotServed { kind, gv, why: s.message },
+            kube::Error::Discovery(DiscoveryError::MissingKind(why)) => ResolveError::NotServed { kind, gv, why },
+            source => ResolveError::Discovery { kind, gv, source },
+        }
+    }
+}
+
 impl Kinds {
     /// Also returns the stream of Works whose placed objects changed.
     pub fn new(client: Client, work_namespace: &str) -> (Self, mpsc::UnboundedReceiver<ObjectRef<Work>>) {
@@ -69,7 +99,7 @@ impl Kinds {
     }
 
     /// The kind `gvk` as the member serves it; an error names what is missing.
-    pub async fn resolve(&self, gvk: &GroupVersionKind) -> Result<Kind, String> {
+    pub async fn resolve(&self, gvk: &GroupVersionKind) -> Result<Kind, ResolveError> {
         if let Some(k) = self.resolved.lock().expect("kinds lock").get(gvk) {
             return Ok(k.clone());
         }
@@ -79,11 +109,7 @@ impl Kinds {
                 self.resolved.lock().expect("kinds lock").insert(gvk.clone(), kind.clone());
                 Ok(kind)
             }
-            Err(e) => {
-                let gv =
-                    if gvk.group.is_empty() { gvk.version.clone() } else { format!("{}/{}", gvk.group, gvk.version) };
-                Err(format!("the member cluster does not serve kind {} in {gv}: {e}", gvk.kind))
-            }
+            Err(e) => Err(ResolveError::of(gvk, e)),
         }
     }
 
@@ -121,5 +147,26 @@ impl Kinds {
             }
         });
         self.watches.lock().expect("watches lock").push(task);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(kube::core::Status { code, message: format!("code {code}"), ..Default::default() }))
+    }
+
+    #[test]
+    fn only_a_kind_the_member_does_not_serve_counts_as_gone() {
+        let gvk = GroupVersionKind::gvk("example.com", "v1", "Widget");
+        assert!(matches!(ResolveError::of(&gvk, status(404)), ResolveError::NotServed { .. }));
+        let missing = kube::Error::Discovery(DiscoveryError::MissingKind("Widget".into()));
+        assert!(matches!(ResolveError::of(&gvk, missing), ResolveError::NotServed { .. }));
+        // An overloaded or unreachable API server says nothing about the objects.
+        let e = ResolveError::of(&gvk, status(503));
+        assert!(matches!(e, ResolveError::Discovery { .. }));
+        assert!(e.to_string().contains("kind Widget in example.com/v1"), "{e}");
     }
 }

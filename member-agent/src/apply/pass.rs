@@ -28,7 +28,7 @@ use super::{
     desired,
     diff::{self, Comparison},
     inventory,
-    kinds::{Kind, Kinds},
+    kinds::{Kind, Kinds, ResolveError},
     ownership::{self, Step},
     status::Outcome,
     waves,
@@ -106,7 +106,7 @@ impl Pass<'_> {
         loop {
             match self.kinds.resolve(&gvk(id)).await {
                 Ok(k) => return Ok(k),
-                Err(e) if !wait_for_crd || Instant::now() >= deadline => return Err(e),
+                Err(e) if !wait_for_crd || Instant::now() >= deadline => return Err(e.to_string()),
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
@@ -350,8 +350,12 @@ impl Pass<'_> {
     /// we own it, let go if others own it too, untouched if it is not ours.
     async fn remove(&self, r: &AppliedResourceMeta) -> Result<(), String> {
         let id = &r.identifier;
-        let Ok(kind) = self.kinds.resolve(&gvk(id)).await else {
-            return Ok(()); // the kind is gone, and its objects with it
+        let kind = match self.kinds.resolve(&gvk(id)).await {
+            Ok(kind) => kind,
+            // The kind is gone, and its objects with it.
+            Err(ResolveError::NotServed { .. }) => return Ok(()),
+            // Unknown: keep it listed, so it is removed once discovery answers.
+            Err(e) => return Err(e.to_string()),
         };
         let api = self.api(&kind, &id.namespace);
         let Some(live) = api.get_opt(&id.name).await.map_err(|e| api_message(&e))? else { return Ok(()) };

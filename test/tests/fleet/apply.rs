@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     TIMEOUT, condition, config_map, create_crp, create_namespace, crp, get_crp, namespace_selector, wait_condition,
-    works,
+    wait_object, works,
 };
 
 async fn hub() -> Client {
@@ -86,13 +86,9 @@ where
 {
     let mut out = Vec::new();
     for (i, c) in clients.iter().enumerate() {
-        let api = Api::<K>::namespaced(c.clone(), ns);
-        let got = wait::until(&format!("{what} on member-{}", i + 1), TIMEOUT, || async {
-            Ok(api.get_opt(name).await?.filter(|o| check(o)))
-        })
-        .await
-        .unwrap();
-        out.push(got);
+        let what = format!("{what} on member-{}", i + 1);
+        let got = wait_object(&Api::<K>::namespaced(c.clone(), ns), name, &what, |o| o.is_some_and(&check)).await;
+        out.extend(got);
     }
     out
 }

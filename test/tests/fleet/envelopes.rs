@@ -21,7 +21,7 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{TIMEOUT, create_crp, create_namespace, crp, get_crp, wait_condition};
+use crate::support::{TIMEOUT, create_crp, create_namespace, crp, get_crp, wait_condition, wait_object};
 
 async fn hub() -> Client {
     fleet().hub.client().await
@@ -53,13 +53,7 @@ where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     for (i, m) in members().await.iter().enumerate() {
-        let api = api(m.clone());
-        wait::until(&format!("{what} on member-{}", i + 1), TIMEOUT, || async {
-            let o = api.get_opt(name).await?;
-            Ok(check(o.as_ref()).then_some(()))
-        })
-        .await
-        .unwrap();
+        wait_object(&api(m.clone()), name, &format!("{what} on member-{}", i + 1), &check).await;
     }
 }
 

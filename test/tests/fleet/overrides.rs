@@ -12,7 +12,7 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-use crate::support::{TIMEOUT, create_namespace};
+use crate::support::{TIMEOUT, create_namespace, wait_object};
 
 async fn hub() -> Client {
     fleet().hub.client().await
@@ -117,13 +117,7 @@ where
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
 {
-    let api = Api::<K>::namespaced(member.clone(), ns);
-    wait::until(what, TIMEOUT, || async {
-        let o = api.get_opt(name).await?;
-        Ok(check(o.as_ref()).then_some(o))
-    })
-    .await
-    .unwrap()
+    wait_object(&Api::<K>::namespaced(member.clone(), ns), name, what, check).await
 }
 
 #[tokio::test]

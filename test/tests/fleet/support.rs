@@ -23,6 +23,20 @@ pub async fn create_namespace(client: &kube::Client, name: &str) {
     Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.expect("create namespace");
 }
 
+/// Waits until `check` holds for the object `name` (absent: `None`) and
+/// returns it as it then stood.
+pub async fn wait_object<K>(api: &Api<K>, name: &str, what: &str, check: impl Fn(Option<&K>) -> bool) -> Option<K>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    wait::until(what, TIMEOUT, || async {
+        let o = api.get_opt(name).await?;
+        Ok(check(o.as_ref()).then_some(o))
+    })
+    .await
+    .unwrap()
+}
+
 /// The value of the first sample in `addr`'s /metrics whose line starts with `prefix`.
 pub async fn metric(addr: SocketAddr, prefix: &str) -> Option<f64> {
     let (_, body) = probe::get(addr, "/metrics").await.ok()?;

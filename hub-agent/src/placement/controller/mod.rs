@@ -93,12 +93,14 @@ fn drop_managed_fields<K: Resource>(o: &mut K) {
     o.meta_mut().managed_fields = None;
 }
 
-/// Keeps `writer`'s store and sends `event(object)` for every object the
-/// watch touches, deletions included, to each of `to`.
+/// Keeps `writer`'s store of the objects as `modify` trims them, and sends
+/// `event(object)` for every object the watch touches, deletions included,
+/// to each of `to`.
 fn drive<K, T>(
     api: Api<K>,
     config: watcher::Config,
     writer: reflector::store::Writer<K>,
+    modify: impl FnMut(&mut K) + Send + 'static,
     to: [mpsc::UnboundedSender<T>; 2],
     event: impl Fn(&K) -> T + Send + 'static,
 ) -> impl Stream<Item = ()> + Send
@@ -107,11 +109,7 @@ where
     T: Clone + Send + 'static,
 {
     let what = K::kind(&()).to_string();
-    watcher(api, config)
-        .default_backoff()
-        .modify(drop_managed_fields)
-        .reflect(writer)
-        .map(move |ev| forward(ev, &to, &what, &event))
+    watcher(api, config).default_backoff().modify(modify).reflect(writer).map(move |ev| forward(ev, &to, &what, &event))
 }
 
 /// `event(object)` for every object a watch touches, deletions included, to each of `to`.
@@ -146,11 +144,6 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
     let (clusters, clusters_writer) = reflector::store();
     let (cluster_tx_c, cluster_rx_c) = mpsc::unbounded();
     let (cluster_tx_n, cluster_rx_n) = mpsc::unbounded();
-    let works_stream = watcher(Api::<Work>::all(client.clone()), works_cfg)
-        .default_backoff()
-        .modify(crate::placement::works::desired::strip)
-        .reflect(works_writer)
-        .map(move |ev| forward(ev, &[work_tx_c.clone(), work_tx_n.clone()], "Work", Work::clone));
     // Every override snapshot (bindings name older ones while a rollout is
     // under way). Overrides change rarely and may concern any placement: a
     // change, a deletion included, makes every placement look again.
@@ -161,11 +154,20 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
     let (override_tx_n, override_rx_n) = mpsc::unbounded::<()>();
     let override_to = [override_tx_c, override_tx_n];
     let drivers = futures::stream::select_all([
-        works_stream.boxed(),
+        drive(
+            Api::<Work>::all(client.clone()),
+            works_cfg,
+            works_writer,
+            crate::placement::works::desired::strip,
+            [work_tx_c, work_tx_n],
+            Work::clone,
+        )
+        .boxed(),
         drive(
             Api::<MemberCluster>::all(client.clone()),
             watcher::Config::default().any_semantic(),
             clusters_writer,
+            drop_managed_fields,
             [cluster_tx_c, cluster_tx_n],
             |mc| mc.clone(),
         )
@@ -174,12 +176,20 @@ pub async fn run(client: Client, config: Config, metrics: Metrics, ready: impl F
             Api::<ClusterResourceOverrideSnapshot>::all(client.clone()),
             override_cfg.clone(),
             cro_writer,
+            drop_managed_fields,
             override_to.clone(),
             |_| (),
         )
         .boxed(),
-        drive(Api::<ResourceOverrideSnapshot>::all(client.clone()), override_cfg, ro_writer, override_to, |_| ())
-            .boxed(),
+        drive(
+            Api::<ResourceOverrideSnapshot>::all(client.clone()),
+            override_cfg,
+            ro_writer,
+            drop_managed_fields,
+            override_to,
+            |_| (),
+        )
+        .boxed(),
     ])
     .for_each(|_| async {});
     let drivers = tokio::spawn(drivers);

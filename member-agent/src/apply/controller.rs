@@ -20,7 +20,7 @@ use apis::{
     labels::DELETE_PROPAGATION_POLICY,
     placement::{AppliedWork, AppliedWorkSpec, ApplyStrategyType, DeletePropagationPolicy, Work},
 };
-use flotilla_runtime::{api::ok_if_gone, finalizer::remove_patch};
+use flotilla_runtime::{api::ok_if_gone, finalizer::{add_patch, remove_patch}};
 use futures::{StreamExt, future::ready};
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{
@@ -179,14 +179,8 @@ async fn reconcile(work: Arc<Work>, ctx: Arc<Ctx>) -> Result<Action, Error> {
         ctx.success(&name);
         return Ok(Action::await_change());
     }
-    if !work.finalizers().iter().any(|f| f == WORK_CLEANUP) {
-        let patch = if work.metadata.finalizers.is_none() {
-            json!([{"op": "add", "path": "/metadata/finalizers", "value": [WORK_CLEANUP]}])
-        } else {
-            json!([{"op": "add", "path": "/metadata/finalizers/-", "value": WORK_CLEANUP}])
-        };
-        let patch: json_patch::Patch = serde_json::from_value(patch).expect("a valid JSON patch");
-        ctx.works().patch(&name, &PatchParams::default(), &Patch::<()>::Json(patch)).await?;
+    if let Some(patch) = add_patch(work.finalizers(), WORK_CLEANUP, work.resource_version()) {
+        ctx.works().patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
     }
     let _ = ctx.applied_works.wait_until_ready().await;
     let applied = applied_work(&work, &ctx).await?;

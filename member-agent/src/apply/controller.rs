@@ -20,7 +20,10 @@ use apis::{
     labels::DELETE_PROPAGATION_POLICY,
     placement::{AppliedWork, AppliedWorkSpec, ApplyStrategyType, DeletePropagationPolicy, Work},
 };
-use flotilla_runtime::{api::ok_if_gone, finalizer::{add_patch, remove_patch}};
+use flotilla_runtime::{
+    api::ok_if_gone,
+    finalizer::{add_patch, remove_patch},
+};
 use futures::{StreamExt, future::ready};
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{

@@ -105,8 +105,13 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) -> anyhow::Result<()> {
     let namespace = member_namespace(&agent.name);
     let imcs: Api<InternalMemberCluster> = Api::namespaced(agent.hub.clone(), &namespace);
     let (nodes, pods, caches) = member_caches(agent.member.clone());
-    // Polled by this loop, so the caches stop with it.
-    let mut caches = std::pin::pin!(caches);
+    // Their own task (a heartbeat in flight must not stall them), stopped
+    // with this loop: a JoinSet aborts its tasks when dropped.
+    let mut caches = {
+        let mut set = tokio::task::JoinSet::new();
+        set.spawn(caches);
+        set
+    };
 
     let config = watcher::Config::default().fields(&format!("metadata.name={}", agent.name));
     let mut events = watcher(imcs.clone(), config).backoff(JoinBackoff(0)).boxed();
@@ -126,12 +131,11 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) -> anyhow::Result<()> {
     info!(member = %agent.name, %namespace, "waiting for the hub to admit this member");
     loop {
         tokio::select! {
-            () = &mut caches => anyhow::bail!("the Node and Pod watches ended"),
+            _ = caches.join_next() => anyhow::bail!("the Node and Pod watches ended"),
             r = async { applier.as_mut().expect("guarded").await }, if applier.is_some() => {
                 return match r {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.context("applying Works")),
-                    Err(e) => Err(anyhow::anyhow!("the Work applier panicked: {e}")),
+                    Ok(r) => r,
+                    Err(e) => Err(anyhow::anyhow!("the Work applier or the Service exporter panicked: {e}")),
                 };
             }
             ev = events.next() => match ev {
@@ -181,7 +185,7 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) -> anyhow::Result<()> {
                             // Both run until stopped: the first to end is a failure.
                             applier = Some(tokio::spawn(async move {
                                 tokio::select! {
-                                    r = apply => r,
+                                    r = apply => r.context("applying Works"),
                                     r = export => r.context("exporting Services"),
                                 }
                             }));

@@ -75,7 +75,7 @@ async fn reconcile(client: &Client, store: &Store<InternalServiceExport>, (ns, n
     Ok(())
 }
 
-/// Runs until the stream of exports ends.
+/// Runs until the stream of exports ends, which is a failure: the watch retries.
 pub async fn run(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
     let (store, writer) = reflector::store();
     let mut events =
@@ -92,7 +92,7 @@ pub async fn run(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
                     pending.insert(key(&i));
                 }
                 Some(_) => {}
-                None => return Ok(()),
+                None => anyhow::bail!("the InternalServiceExport watch ended"),
             },
             _ = tokio::time::sleep(BATCH), if !pending.is_empty() => {
                 for k in std::mem::take(&mut pending) {

@@ -15,29 +15,19 @@ use apis::{
 use super::weights::{self, Export};
 use crate::traffic::dataplane::routes::Wanted;
 
-/// Where a load balancer is reached.
+/// Where a load balancer is reached: its address as the member reports it,
+/// and the IP the data plane dials when the address is one.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Target {
-    Ip(IpAddr),
-    Hostname(String),
+pub struct Target {
+    pub address: String,
+    pub ip: Option<IpAddr>,
 }
 
 impl Target {
     /// A load balancer ingress's address: its IP, else its hostname.
     pub fn of(ip: Option<&str>, hostname: Option<&str>) -> Option<Self> {
-        match (ip, hostname) {
-            (Some(ip), _) if let Ok(ip) = ip.parse() => Some(Target::Ip(ip)),
-            (Some(ip), _) => Some(Target::Hostname(ip.to_string())),
-            (None, Some(h)) => Some(Target::Hostname(h.to_string())),
-            (None, None) => None,
-        }
-    }
-
-    fn text(&self) -> String {
-        match self {
-            Target::Ip(ip) => ip.to_string(),
-            Target::Hostname(h) => h.clone(),
-        }
+        let address = ip.or(hostname)?.to_string();
+        Some(Target { ip: address.parse().ok(), address })
     }
 }
 
@@ -60,7 +50,7 @@ impl Endpoint {
             name: self.name.clone(),
             resource_id: None,
             weight: Some(self.weight),
-            target: Some(self.target.text()),
+            target: Some(self.target.address.clone()),
             from: Some(FromCluster { cluster: self.cluster.clone(), weight: Some(self.export_weight) }),
         }
     }
@@ -68,7 +58,7 @@ impl Endpoint {
     /// The route the data plane serves for it on `port`. The data plane
     /// dials addresses: an endpoint known only by hostname gets no route.
     pub fn route(&self, port: u16) -> Option<Wanted> {
-        let Target::Ip(ip) = self.target else { return None };
+        let ip = self.target.ip?;
         Some(Wanted {
             name: self.name.clone(),
             cluster: self.cluster.clone(),

@@ -233,8 +233,12 @@ pub async fn run(
     let (backends, b) = store::<TrafficManagerBackend>(&client, wake.clone());
     let (imports, c) = store::<ServiceImport>(&client, wake.clone());
     let (exports, d) = store::<InternalServiceExport>(&client, wake.clone());
-    // Polled here, so they stop with this controller.
-    let watches = futures::stream::select_all([a, b, c, d]).for_each(|()| futures::future::ready(()));
+    // Each in its own task, as before a pass runs (a pass in flight must not
+    // hold up the caches); a JoinSet aborts them when this controller stops.
+    let mut watches = tokio::task::JoinSet::new();
+    for w in [a, b, c, d] {
+        watches.spawn(w.for_each(|()| futures::future::ready(())));
+    }
     let stores = Stores { profiles, backends, imports, exports };
     let health_wake = wake.clone();
     let plane = Plane::new(args.traffic_address, metrics, Arc::new(move || health_wake.notify_one()));
@@ -274,7 +278,7 @@ pub async fn run(
         }
     };
     tokio::select! {
-        () = watches => anyhow::bail!("the traffic watches ended"),
+        _ = watches.join_next() => anyhow::bail!("the traffic watches ended"),
         r = dns => r,
         r = control => r,
     }

@@ -56,8 +56,13 @@ extern "C" fn stop_at_exit() {
 /// The test binary's fleet: a hub and `FLOTILLA_TEST_MEMBERS` (default 3) members.
 /// Panics, in every test that asks, if it could not start.
 pub fn fleet() -> &'static SharedFleet {
+    fleet_of(std::env::var("FLOTILLA_TEST_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3))
+}
+
+/// The test binary's fleet with `members` real members (0: a hub and its
+/// agent, for tests on simulated members). A binary uses one size.
+pub fn fleet_of(members: usize) -> &'static SharedFleet {
     let r = INFO.get_or_init(|| {
-        let members = std::env::var("FLOTILLA_TEST_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
         // A runtime of its own on a thread of its own: tests run on their own runtimes.
         let started = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");

@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod controller;
+pub mod events;
 pub mod family;
 pub mod rollout;
 pub mod selection;

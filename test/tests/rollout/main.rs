@@ -3,6 +3,7 @@
 //! own members, so one test may taint or relabel them without touching
 //! another's, and a stand-in reports their Works Applied and Available.
 
+mod events;
 mod eviction;
 #[allow(dead_code)]
 #[path = "../fleet/support.rs"]

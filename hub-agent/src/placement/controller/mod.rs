@@ -36,6 +36,7 @@ use kube::{
     runtime::{
         Controller, WatchStreamExt,
         controller::Config as ControllerConfig,
+        events::{Recorder, Reporter},
         reflector::{self, ObjectRef, Store},
         watcher,
     },
@@ -86,7 +87,12 @@ pub struct Context<F: Family> {
     pub expectations: Expectations,
     /// When each placement's status was last written (see `STATUS_INTERVAL`).
     pub status_written: std::sync::Mutex<HashMap<String, std::time::Instant>>,
+    /// Publishes the placements' events (`placement::events`).
+    pub recorder: Recorder,
 }
+
+/// The reporting controller of placement events, KubeFleet's name.
+const REPORTER: &str = "placement-controller";
 
 /// The caches never need managedFields, which can outweigh the object.
 fn drop_managed_fields<K: Resource>(o: &mut K) {
@@ -427,6 +433,7 @@ async fn family<F: Family>(
         overrides: common.overrides.clone(),
         expectations: Expectations::default(),
         status_written: Default::default(),
+        recorder: Recorder::new(client.clone(), Reporter { controller: REPORTER.into(), instance: None }),
     });
 
     let mut fingerprints: HashMap<String, u64> = HashMap::new();

@@ -11,7 +11,9 @@ use apis::{
 use kube::{
     Resource, ResourceExt,
     api::{Patch, PatchParams},
+    runtime::events::{Event, EventType},
 };
+use tracing::warn;
 
 use super::{
     pass::{Error, Pass},
@@ -21,6 +23,7 @@ use super::{
     write::{patch_binding_statuses, status_patch},
 };
 use crate::placement::{
+    events,
     family::{Family, Object, WithSpec, WithStatus},
     selection::resolve::Selected,
     status::{self, BindingView},
@@ -64,11 +67,12 @@ pub async fn placement<F: Family>(
         })
         .map(|b| BindingView { spec: b.spec(), status: b.status(), generation: b.meta().generation.unwrap_or(0) })
         .collect();
+    let report_diff =
+        (pass.spec().strategy.apply_strategy.as_ref()).is_some_and(|a| a.type_ == ApplyStrategyType::ReportDiff);
     let st = status::status(&status::Input {
         types: F::CONDITIONS,
         diff_reported_type: F::DIFF_REPORTED,
-        report_diff: (pass.spec().strategy.apply_strategy.as_ref())
-            .is_some_and(|a| a.type_ == ApplyStrategyType::ReportDiff),
+        report_diff,
         generation: pass.generation,
         policy: pass.spec().policy.as_ref(),
         selected: selected.identifiers(),
@@ -83,12 +87,44 @@ pub async fn placement<F: Family>(
             pass.requeue_after(STATUS_INTERVAL - since);
         }
         _ => {
+            let said = events::transitions(
+                F::CONDITIONS,
+                F::DIFF_REPORTED,
+                report_diff,
+                pass.generation,
+                pass.placement.status(),
+                &st,
+            );
             if write_status(pass, st).await? {
                 pass.ctx.status_written.lock().expect("lock").insert(pass.key.clone(), Instant::now());
+                publish(pass, said);
             }
         }
     }
     Ok(())
+}
+
+/// Publishes `said` on the placement, in the background: an event is a
+/// courtesy, and one that cannot be written is logged, not retried.
+fn publish<F: Family>(pass: &Pass<'_, F>, said: Vec<(&'static str, &'static str)>) {
+    if said.is_empty() {
+        return;
+    }
+    let (recorder, reference, key) = (pass.ctx.recorder.clone(), pass.placement.object_ref(&()), pass.key.clone());
+    tokio::spawn(async move {
+        for (reason, note) in said {
+            let event = Event {
+                type_: EventType::Normal,
+                reason: reason.into(),
+                note: Some(note.into()),
+                action: reason.into(),
+                secondary: None,
+            };
+            if let Err(e) = recorder.publish(&event, &reference).await {
+                warn!(placement = %key, %reason, error = %e, "cannot publish an event");
+            }
+        }
+    });
 }
 
 /// The status of a placement that cannot be scheduled for `reason`: its

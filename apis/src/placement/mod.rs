@@ -45,6 +45,7 @@ mod overridesnapshot;
 mod policy;
 mod policysnapshot;
 mod snapshot;
+mod stagedupdate;
 mod status;
 mod strategy;
 mod work;
@@ -61,6 +62,7 @@ pub use overridesnapshot::*;
 pub use policy::*;
 pub use policysnapshot::*;
 pub use snapshot::*;
+pub use stagedupdate::*;
 pub use status::*;
 pub use strategy::*;
 pub use work::*;
@@ -89,6 +91,12 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         served_as::<ResourceEnvelope>(&[]),
         served_as::<ClusterResourcePlacementEviction>(&["v1alpha1"]),
         served_as::<ClusterResourcePlacementDisruptionBudget>(&["v1alpha1"]),
+        served_as::<ClusterStagedUpdateStrategy>(&["v1"]),
+        served_as::<StagedUpdateStrategy>(&["v1"]),
+        served_as::<ClusterStagedUpdateRun>(&["v1"]),
+        served_as::<StagedUpdateRun>(&["v1"]),
+        served_as::<ClusterApprovalRequest>(&["v1"]),
+        served_as::<ApprovalRequest>(&["v1"]),
     ]
 }
 

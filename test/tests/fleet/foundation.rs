@@ -133,6 +133,39 @@ const CASES: &[Case] = &[
                    "spec":{"profile":{"name":"p"},"backend":{"name":"b"},"weight":1001}}"#,
         names: &["spec.weight"],
     },
+    Case {
+        what: "a staged update strategy waiting before a stage",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterStagedUpdateStrategy","metadata":{"name":"it-sus"},
+                   "spec":{"stages":[{"name":"canary","labelSelector":{},"beforeStageTasks":[{"type":"Approval"}],
+                                      "afterStageTasks":[{"type":"TimedWait","waitTime":"1m"},{"type":"Approval"}]}]}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterStagedUpdateStrategy","metadata":{"name":"it-sus-bad"},
+                   "spec":{"stages":[{"name":"canary","labelSelector":{},"beforeStageTasks":[{"type":"TimedWait","waitTime":"1m"}]}]}}"#,
+        names: &["beforeStageTasks", "BeforeStageTaskType cannot be TimedWait"],
+    },
+    Case {
+        what: "two stages of one name",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"StagedUpdateStrategy","metadata":{"name":"it-sus-names","namespace":"it-invalid"},
+                   "spec":{"stages":[{"name":"east"},{"name":"west"}]}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"StagedUpdateStrategy","metadata":{"name":"it-sus-names-bad","namespace":"it-invalid"},
+                   "spec":{"stages":[{"name":"east"},{"name":"east"}]}}"#,
+        names: &["spec.stages", "stage names must be unique"],
+    },
+    Case {
+        what: "a run stage concurrency of 0",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1","kind":"ClusterStagedUpdateStrategy","metadata":{"name":"it-sus-mc"},
+                   "spec":{"stages":[{"name":"all","labelSelector":{},"maxConcurrency":"50%"}]}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1","kind":"ClusterStagedUpdateStrategy","metadata":{"name":"it-sus-mc-bad"},
+                   "spec":{"stages":[{"name":"all","labelSelector":{},"maxConcurrency":0}]}}"#,
+        names: &["maxConcurrency", "maxConcurrency must be at least 1"],
+    },
+    Case {
+        what: "an update run in an unknown state",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterStagedUpdateRun","metadata":{"name":"it-run"},
+                   "spec":{"placementName":"x","stagedRolloutStrategyName":"it-sus"}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterStagedUpdateRun","metadata":{"name":"it-run-bad"},
+                   "spec":{"placementName":"x","stagedRolloutStrategyName":"it-sus","state":"Go"}}"#,
+        names: &["spec.state", "Go"],
+    },
 ];
 
 #[tokio::test]

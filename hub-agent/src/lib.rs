@@ -10,5 +10,6 @@ pub mod overrides;
 pub mod placement;
 pub mod resources;
 pub mod scheduler;
+pub mod stagedupdate;
 pub mod traffic;
 pub mod webhook;

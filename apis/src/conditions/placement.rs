@@ -201,3 +201,38 @@ pub const REASON_MANIFEST_NOT_AVAILABLE_YET: &str = "ManifestNotAvailableYet";
 /// Available=True: the kind's availability cannot be tracked.
 pub const REASON_MANIFEST_NOT_TRACKABLE: &str = "NotTrackable";
 pub const REASON_MANIFEST_AVAILABILITY_FAILED: &str = "Failed";
+
+// Staged update runs (KubeFleet's): the run's, each stage's and each
+// cluster's conditions, each stage task's, and an approval request's.
+
+pub const RUN_INITIALIZED: &str = "Initialized";
+/// On a run and on each stage.
+pub const RUN_PROGRESSING: &str = "Progressing";
+/// On a run, each stage and each cluster.
+pub const RUN_SUCCEEDED: &str = "Succeeded";
+/// On each cluster of a stage.
+pub const CLUSTER_STARTED: &str = "Started";
+pub const TASK_APPROVAL_REQUEST_CREATED: &str = "ApprovalRequestCreated";
+pub const TASK_APPROVAL_REQUEST_APPROVED: &str = "ApprovalRequestApproved";
+pub const TASK_WAIT_TIME_ELAPSED: &str = "WaitTimeElapsed";
+/// Set on an approval request by whoever approves.
+pub const APPROVAL_APPROVED: &str = "Approved";
+/// Set on an approval request by its run once it saw Approved.
+pub const APPROVAL_ACCEPTED: &str = "ApprovalAccepted";
+
+pub const REASON_RUN_INITIALIZED: &str = "UpdateRunInitializedSuccessfully";
+pub const REASON_RUN_INITIALIZE_FAILED: &str = "UpdateRunInitializedFailed";
+pub const REASON_RUN_PROGRESSING: &str = "UpdateRunProgressing";
+pub const REASON_RUN_WAITING: &str = "UpdateRunWaiting";
+pub const REASON_RUN_STOPPED: &str = "UpdateRunStopped";
+pub const REASON_RUN_SUCCEEDED: &str = "UpdateRunSucceeded";
+pub const REASON_RUN_FAILED: &str = "UpdateRunFailed";
+pub const REASON_STAGE_STARTED: &str = "StageUpdatingStarted";
+pub const REASON_STAGE_WAITING: &str = "StageUpdatingWaiting";
+pub const REASON_STAGE_SUCCEEDED: &str = "StageUpdatingSucceeded";
+pub const REASON_CLUSTER_STARTED: &str = "ClusterUpdatingStarted";
+pub const REASON_CLUSTER_SUCCEEDED: &str = "ClusterUpdatingSucceeded";
+pub const REASON_TASK_APPROVAL_REQUEST_CREATED: &str = "StageTaskApprovalRequestCreated";
+pub const REASON_TASK_APPROVAL_REQUEST_APPROVED: &str = "StageTaskApprovalRequestApproved";
+pub const REASON_TASK_WAIT_TIME_ELAPSED: &str = "AfterStageTaskWaitTimeElapsed";
+pub const REASON_APPROVAL_ACCEPTED: &str = "ApprovalRequestApprovalAccepted";

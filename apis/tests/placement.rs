@@ -387,7 +387,7 @@ fn has_rule(schema: &Value, rule_part: &str, message_part: &str) -> bool {
 /// (kind, plural, scope, short name, versions other than v1beta1, status subresource)
 type KindRow = (&'static str, &'static str, &'static str, Option<&'static str>, &'static [&'static str], bool);
 
-const KINDS: [KindRow; 18] = [
+const KINDS: [KindRow; 24] = [
     ("ClusterResourcePlacement", "clusterresourceplacements", "Cluster", Some("crp"), &["v1"], true),
     ("ResourcePlacement", "resourceplacements", "Namespaced", Some("rp"), &["v1"], true),
     ("ClusterResourceSnapshot", "clusterresourcesnapshots", "Cluster", Some("crs"), &["v1"], true),
@@ -427,6 +427,12 @@ const KINDS: [KindRow; 18] = [
         &["v1alpha1"],
         false,
     ),
+    ("ClusterStagedUpdateStrategy", "clusterstagedupdatestrategies", "Cluster", Some("csus"), &["v1"], false),
+    ("StagedUpdateStrategy", "stagedupdatestrategies", "Namespaced", Some("sus"), &["v1"], false),
+    ("ClusterStagedUpdateRun", "clusterstagedupdateruns", "Cluster", Some("csur"), &["v1"], true),
+    ("StagedUpdateRun", "stagedupdateruns", "Namespaced", Some("sur"), &["v1"], true),
+    ("ClusterApprovalRequest", "clusterapprovalrequests", "Cluster", Some("careq"), &["v1"], true),
+    ("ApprovalRequest", "approvalrequests", "Namespaced", Some("areq"), &["v1"], true),
 ];
 
 #[test]

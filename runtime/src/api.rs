@@ -8,3 +8,19 @@ pub fn ok_if_gone<T>(r: Result<T, kube::Error>) -> Result<(), kube::Error> {
         Err(e) => Err(e),
     }
 }
+
+/// An API call that failed, and what it was for: the error of a controller
+/// whose every failure is a call to retry.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}: {source}")]
+pub struct CallFailed {
+    pub doing: String,
+    #[source]
+    pub source: kube::Error,
+}
+
+/// Names a failed call: `.map_err(doing("reading the placement"))`.
+pub fn doing(what: impl Into<String>) -> impl FnOnce(kube::Error) -> CallFailed {
+    let doing = what.into();
+    move |source| CallFailed { doing, source }
+}

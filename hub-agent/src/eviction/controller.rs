@@ -8,40 +8,30 @@
 use std::{sync::Arc, time::Duration};
 
 use apis::{
-    cluster::member_namespace,
     labels,
     placement::{
         ClusterResourceBinding, ClusterResourcePlacement, ClusterResourcePlacementDisruptionBudget,
-        ClusterResourcePlacementEviction, PlacementType, Work,
+        ClusterResourcePlacementEviction, PlacementType,
     },
 };
-use flotilla_runtime::{Reconciles, api::ok_if_gone};
+use flotilla_runtime::{
+    Reconciles,
+    api::{CallFailed as Error, doing},
+};
 use futures::StreamExt;
 use kube::{
     Api, Client, ResourceExt,
-    api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions},
+    api::{ListParams, Patch, PatchParams},
     runtime::{Controller, controller::Action, reflector::ObjectRef, watcher},
 };
 use serde_json::json;
 use tracing::{info, warn};
 
 use super::decide::{self, Binding, Decision, Placement};
+use crate::placement::removal::remove_binding;
 
 /// The controller's name in metrics.
 const CONTROLLER: &str = "clusterresourceplacementeviction";
-
-#[derive(Debug, thiserror::Error)]
-#[error("{doing}: {source}")]
-pub struct Error {
-    doing: String,
-    #[source]
-    source: kube::Error,
-}
-
-fn doing(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
-    let doing = what.into();
-    move |source| Error { doing, source }
-}
 
 struct Context {
     client: Client,
@@ -105,7 +95,7 @@ async fn reconcile(eviction: Arc<ClusterResourcePlacementEviction>, ctx: Arc<Con
 
     if let Some(binding) = &evict {
         let b = bindings.iter().find(|b| b.name_any() == *binding).expect("decided on a listed binding");
-        evict_binding(&client, b).await?;
+        remove_binding(&client, b).await.map_err(doing(format!("evicting binding {binding}")))?;
         info!(eviction = %name, placement = %spec.placement_name, cluster = %spec.cluster_name, %binding, "evicted");
     }
     let mut conditions = status.conditions.clone();
@@ -114,38 +104,21 @@ async fn reconcile(eviction: Arc<ClusterResourcePlacementEviction>, ctx: Arc<Con
         changed |= apis::conditions::set(&mut conditions, e);
     }
     if changed {
-        Api::<ClusterResourcePlacementEviction>::all(client)
-            .patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": conditions}})))
+        // At the version read: a pass that read the eviction before its own
+        // last write (a binding's deletion wakes it at once) must not
+        // overwrite what that write said; the write's own event brings a pass
+        // that sees it.
+        let patch = json!({"metadata": {"resourceVersion": eviction.resource_version()},
+                           "status": {"conditions": conditions}});
+        match Api::<ClusterResourcePlacementEviction>::all(client)
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(patch))
             .await
-            .map_err(doing("writing the eviction's status"))?;
+        {
+            Err(kube::Error::Api(s)) if s.code == 409 => return Ok(Action::requeue(Duration::from_millis(200))),
+            r => r.map_err(doing("writing the eviction's status"))?,
+        };
     }
     Ok(Action::await_change())
-}
-
-/// Removes the binding and its Works, as when the scheduler drops a
-/// cluster: each Work's delete-propagation annotation tells the member what
-/// to do with the objects. The binding is deleted only as it was read, so a
-/// binding the placement controller replaced meanwhile is not taken.
-async fn evict_binding(client: &Client, b: &ClusterResourceBinding) -> Result<(), Error> {
-    let name = b.name_any();
-    let works: Api<Work> = Api::namespaced(client.clone(), &member_namespace(&b.spec.target_cluster));
-    let mine = ListParams::default().labels(&format!(
-        "{}={},{}={}",
-        labels::PLACEMENT_TRACKING,
-        b.labels().get(labels::PLACEMENT_TRACKING).map(String::as_str).unwrap_or_default(),
-        labels::PARENT_BINDING,
-        name
-    ));
-    works
-        .delete_collection(&DeleteParams::background(), &mine)
-        .await
-        .map_err(doing(format!("deleting the Works of binding {name}")))?;
-    let params = DeleteParams {
-        preconditions: Some(Preconditions { resource_version: b.resource_version(), uid: b.uid() }),
-        ..DeleteParams::background()
-    };
-    ok_if_gone(Api::<ClusterResourceBinding>::all(client.clone()).delete(&name, &params).await.map(|_| ()))
-        .map_err(doing(format!("deleting binding {name}")))
 }
 
 fn error_policy(eviction: Arc<ClusterResourcePlacementEviction>, e: &Error, ctx: Arc<Context>) -> Action {

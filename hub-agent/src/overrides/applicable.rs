@@ -61,6 +61,46 @@ pub struct Lists {
     pub namespaced: Vec<NamespacedName>,
 }
 
+/// The override snapshots each of `clusters` (name, labels) should carry for
+/// the `selected` resources of `placement`: the latest snapshot of each
+/// override that concerns them there.
+pub fn lists_for(
+    cros: &[impl std::ops::Deref<Target = apis::placement::ClusterResourceOverrideSnapshot>],
+    ros: &[impl std::ops::Deref<Target = apis::placement::ResourceOverrideSnapshot>],
+    placement: &Placement,
+    selected: &[ResourceIdentifier],
+    clusters: &[(&str, &std::collections::BTreeMap<String, String>)],
+) -> std::collections::BTreeMap<String, Lists> {
+    let latest = |meta: &kube::api::ObjectMeta| {
+        meta.labels.as_ref().and_then(|l| l.get(apis::labels::IS_LATEST_SNAPSHOT)).is_some_and(|v| v == "true")
+    };
+    let cros: Vec<Snapshot<_>> = (cros.iter().filter(|s| latest(&s.metadata)))
+        .map(|s| Snapshot {
+            name: s.metadata.name.as_deref().unwrap_or_default(),
+            namespace: None,
+            spec: &s.spec.override_spec,
+        })
+        .collect();
+    let ros: Vec<Snapshot<_>> = (ros.iter().filter(|s| latest(&s.metadata)))
+        .map(|s| Snapshot {
+            name: s.metadata.name.as_deref().unwrap_or_default(),
+            namespace: s.metadata.namespace.as_deref(),
+            spec: &s.spec.override_spec,
+        })
+        .collect();
+    clusters
+        .iter()
+        .map(|(name, labels)| {
+            let cluster = Cluster { name, labels };
+            let lists = Lists {
+                cluster: cluster_overrides(&cros, placement, selected, &cluster),
+                namespaced: resource_overrides(&ros, placement, selected, &cluster),
+            };
+            (name.to_string(), lists)
+        })
+        .collect()
+}
+
 /// A latest override snapshot: its name and its override's spec.
 pub struct Snapshot<'a, S> {
     pub name: &'a str,

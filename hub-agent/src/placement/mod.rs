@@ -7,6 +7,7 @@ pub mod admission;
 pub mod controller;
 pub mod events;
 pub mod family;
+pub mod removal;
 pub mod rollout;
 pub mod selection;
 pub mod snapshot;

@@ -2,5 +2,6 @@
 //! its strategy and the placement's bindings, `progress` moves a running one
 //! on a step, both pure; `controller` reads and writes.
 
+pub mod controller;
 pub mod plan;
 pub mod progress;

@@ -7,32 +7,16 @@ use apis::{
     placement::{ClusterResourcePlacementDisruptionBudget, ClusterResourcePlacementEviction},
 };
 use fleet::wait;
-use kube::{
-    Api, Client, ResourceExt,
-    api::{Patch, PatchParams},
-};
+use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
 
 use crate::{
-    hub, label_member, members, patch_member,
+    apply, hub, label_member, members, patch_member,
     support::{
         TIMEOUT, config_map, create_crp, create_namespace, crp, namespace_selector, wait_condition, wait_works_on,
         works,
     },
 };
-
-async fn apply(client: &Client, obj: Value) {
-    let api: Api<kube::api::DynamicObject> = Api::all_with(
-        client.clone(),
-        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-            "placement.kubernetes-fleet.io",
-            "v1beta1",
-            obj["kind"].as_str().unwrap(),
-        )),
-    );
-    let name = obj["metadata"]["name"].as_str().unwrap().to_string();
-    api.patch(&name, &PatchParams::apply("it").force(), &Patch::Apply(&obj)).await.unwrap();
-}
 
 async fn evict(client: &Client, name: &str, placement: &str, cluster: &str) {
     apply(
@@ -43,16 +27,37 @@ async fn evict(client: &Client, name: &str, placement: &str, cluster: &str) {
     .await;
 }
 
-/// Waits until the eviction's condition `type_` has `status`; returns its message.
+/// Waits until the eviction's condition `type_` has `status`; returns its
+/// message. On timeout, says what the eviction and the bindings showed.
 async fn wait_eviction(client: &Client, name: &str, type_: &str, status: &str) -> String {
     let api: Api<ClusterResourcePlacementEviction> = Api::all(client.clone());
-    wait::until(&format!("eviction {name} {type_}={status}"), TIMEOUT, || async {
+    let got = wait::until(&format!("eviction {name} {type_}={status}"), TIMEOUT, || async {
         let e = api.get(name).await?;
         let conds = e.status.map(|s| s.conditions).unwrap_or_default();
         Ok(conditions::find(&conds, type_).filter(|c| c.status == status).map(|c| c.message.clone()))
     })
-    .await
-    .unwrap()
+    .await;
+    match got {
+        Ok(m) => m,
+        Err(e) => {
+            let now = api.get(name).await.ok().and_then(|e| e.status).map(|s| s.conditions);
+            let placement = api.get(name).await.map(|e| e.spec.placement_name).unwrap_or_default();
+            let bindings: Vec<_> = Api::<apis::placement::ClusterResourceBinding>::all(client.clone())
+                .list(
+                    &kube::api::ListParams::default()
+                        .labels(&format!("{}={placement}", apis::labels::PLACEMENT_TRACKING)),
+                )
+                .await
+                .map(|l| {
+                    l.items
+                        .into_iter()
+                        .map(|b| (b.spec.target_cluster.clone(), b.spec.state, b.metadata.generation, b.status))
+                        .collect()
+                })
+                .unwrap_or_default();
+            panic!("{e:#}\neviction conditions: {now:?}\nbindings: {bindings:?}")
+        }
+    }
 }
 
 fn affinity(key: &str) -> Value {

@@ -5,6 +5,7 @@
 
 mod events;
 mod eviction;
+mod staged;
 #[allow(dead_code)]
 #[path = "../fleet/support.rs"]
 mod support;
@@ -49,4 +50,13 @@ pub async fn patch_member(client: &Client, name: &str, patch: Value) {
 /// Labels member cluster `name` with `key: value`.
 pub async fn label_member(client: &Client, name: &str, key: &str, value: &str) {
     patch_member(client, name, json!({"metadata": {"labels": {key: value}}})).await;
+}
+
+/// Server-side applies a `placement.kubernetes-fleet.io/v1beta1` object.
+pub async fn apply(client: &Client, obj: Value) {
+    let kind = obj["kind"].as_str().unwrap();
+    let gvk = kube::api::GroupVersionKind::gvk("placement.kubernetes-fleet.io", "v1beta1", kind);
+    let api: Api<kube::api::DynamicObject> = Api::all_with(client.clone(), &kube::api::ApiResource::from_gvk(&gvk));
+    let name = obj["metadata"]["name"].as_str().unwrap().to_string();
+    api.patch(&name, &PatchParams::apply("it").force(), &Patch::Apply(&obj)).await.unwrap();
 }

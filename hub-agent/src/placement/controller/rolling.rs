@@ -21,10 +21,7 @@ use super::{
     write::{delete_binding, patch_bindings},
 };
 use crate::{
-    overrides::{
-        applicable::{self, Lists, Placement, Snapshot},
-        engine::Cluster as OverrideCluster,
-    },
+    overrides::applicable::{self, Lists, Placement},
     placement::{
         family::{Family, WithSpec, WithStatus},
         rollout::{readiness::View, strategy},
@@ -47,42 +44,20 @@ const BLOCKED: &str = "The resources cannot be updated to the latest because of 
 fn override_lists<F: Family>(pass: &Pass<'_, F>, group: &Group, clusters: &[String]) -> BTreeMap<String, Lists> {
     let selected: Vec<ResourceIdentifier> =
         group.snapshots.iter().flat_map(|(_, r)| r).map(|m| resources::identifier(&m.0)).collect();
-    let latest = |meta: &kube::api::ObjectMeta| {
-        meta.labels.as_ref().and_then(|l| l.get(labels::IS_LATEST_SNAPSHOT)).is_some_and(|v| v == "true")
-    };
-    let cro: Vec<_> = pass.ctx.overrides.cluster.state().into_iter().filter(|s| latest(s.meta())).collect();
-    let ro: Vec<_> = pass.ctx.overrides.namespaced.state().into_iter().filter(|s| latest(s.meta())).collect();
-    let cros: Vec<Snapshot<_>> = cro
-        .iter()
-        .map(|s| Snapshot {
-            name: s.meta().name.as_deref().unwrap_or_default(),
-            namespace: None,
-            spec: &s.spec.override_spec,
-        })
-        .collect();
-    let ros: Vec<Snapshot<_>> = ro
-        .iter()
-        .map(|s| Snapshot {
-            name: s.meta().name.as_deref().unwrap_or_default(),
-            namespace: s.meta().namespace.as_deref(),
-            spec: &s.spec.override_spec,
-        })
-        .collect();
     let placement = Placement { name: &pass.name, namespace: pass.namespace.as_deref() };
+    let members: Vec<_> = clusters.iter().map(|c| (c, pass.ctx.clusters.get(&ObjectRef::new(c)))).collect();
     let no_labels = BTreeMap::new();
-    clusters
+    let with_labels: Vec<(&str, &BTreeMap<String, String>)> = members
         .iter()
-        .map(|name| {
-            let mc = pass.ctx.clusters.get(&ObjectRef::new(name));
-            let labels = mc.as_ref().and_then(|m| m.metadata.labels.as_ref()).unwrap_or(&no_labels);
-            let cluster = OverrideCluster { name, labels };
-            let lists = Lists {
-                cluster: applicable::cluster_overrides(&cros, &placement, &selected, &cluster),
-                namespaced: applicable::resource_overrides(&ros, &placement, &selected, &cluster),
-            };
-            (name.clone(), lists)
-        })
-        .collect()
+        .map(|(name, mc)| (name.as_str(), mc.as_ref().and_then(|m| m.metadata.labels.as_ref()).unwrap_or(&no_labels)))
+        .collect();
+    applicable::lists_for(
+        &pass.ctx.overrides.cluster.state(),
+        &pass.ctx.overrides.namespaced.state(),
+        &placement,
+        &selected,
+        &with_labels,
+    )
 }
 
 /// What the rollout decided, for the Works and the bindings' status.
@@ -108,10 +83,29 @@ pub async fn roll<F: Family>(
         .collect();
     let overrides = override_lists(pass, group, &clusters);
     if spec.strategy.type_ == RolloutStrategyType::External {
-        // An external controller binds them.
+        // An external controller (a staged update run) binds them; a binding
+        // has started once it is bound to the latest resources.
         let unbound: Vec<_> = new.into_iter().map(|d| (d, None)).collect();
         scheduling::create(pass, &scheduled.policy_snapshot, &overrides, &unbound).await?;
-        return Ok(Rolled::default());
+        let mut rolled = Rolled::default();
+        for b in pass.bindings.iter().filter(|b| b.meta().deletion_timestamp.is_none()) {
+            let (state, generation) = (b.spec().state, b.meta().generation);
+            let c = match state {
+                BindingState::Bound if b.spec().resource_snapshot_name == group.master => {
+                    conditions::new(p::ROLLOUT_STARTED, Status::True, p::REASON_ROLLOUT_STARTED, STARTED, generation)
+                }
+                BindingState::Unscheduled => continue,
+                _ => conditions::new(
+                    p::ROLLOUT_STARTED,
+                    Status::False,
+                    p::REASON_ROLLOUT_NOT_STARTED_YET,
+                    BLOCKED,
+                    generation,
+                ),
+            };
+            rolled.conditions.insert(b.name_any(), c);
+        }
+        return Ok(rolled);
     }
     // A new apply strategy reaches every binding at once: it changes how, not what.
     let apply = spec.strategy.apply_strategy.clone();

@@ -15,7 +15,7 @@ use apis::{
     placement::{
         ClusterApprovalRequest, ClusterResourceBinding, ClusterResourceOverrideSnapshot, ClusterResourcePlacement,
         ClusterResourceSnapshot, ClusterSchedulingPolicySnapshot, ClusterStagedUpdateRun, ClusterStagedUpdateStrategy,
-        ResourceOverrideSnapshot, RolloutStrategyType, UpdateRunStatus,
+        ResourceOverrideSnapshot, RolloutStrategyType, UpdateRunState, UpdateRunStatus,
     },
 };
 use flotilla_runtime::{
@@ -185,23 +185,8 @@ async fn initialize(client: &Client, run: &ClusterStagedUpdateRun) -> Result<Act
         let m = format!("no resourceSnapshots with index `{index}` found for placement `{}`", spec.placement_name);
         return fail(client, run, m).await;
     }
-    let selected: Vec<_> = group.iter().flat_map(|s| &s.spec.selected_resources).map(|m| identifier(&m.0)).collect();
-    let cros = Api::<ClusterResourceOverrideSnapshot>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .map_err(doing("listing override snapshots"))?;
-    let ros = Api::<ResourceOverrideSnapshot>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .map_err(doing("listing override snapshots"))?;
     let named: Vec<(&str, &BTreeMap<String, String>)> = clusters.iter().map(|c| (c.name, c.labels)).collect();
-    let overrides = applicable::lists_for(
-        &cros.items.iter().collect::<Vec<_>>(),
-        &ros.items.iter().collect::<Vec<_>>(),
-        &Placement { name: &spec.placement_name, namespace: None },
-        &selected,
-        &named,
-    );
+    let overrides = override_lists(client, &spec.placement_name, &group, &named).await?;
     let number = policy.annotations().get(labels::NUMBER_OF_CLUSTERS).and_then(|n| n.parse().ok());
     let observed = number.unwrap_or(planned.stages.iter().map(|(_, cs)| cs.len() as i64).sum());
     let status = plan::initial_status(Initial {
@@ -218,6 +203,31 @@ async fn initialize(client: &Client, run: &ClusterStagedUpdateRun) -> Result<Act
     info!(run = %run.name_any(), placement = %spec.placement_name, "update run initialized");
     // The write's watch event brings the first step.
     Ok(Action::await_change())
+}
+
+/// The override snapshots each of `clusters` carries for the resources of `group` (one snapshot index).
+async fn override_lists(
+    client: &Client,
+    placement: &str,
+    group: &[&ClusterResourceSnapshot],
+    clusters: &[(&str, &BTreeMap<String, String>)],
+) -> Result<BTreeMap<String, crate::overrides::applicable::Lists>, Error> {
+    let selected: Vec<_> = group.iter().flat_map(|s| &s.spec.selected_resources).map(|m| identifier(&m.0)).collect();
+    let cros = Api::<ClusterResourceOverrideSnapshot>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .map_err(doing("listing override snapshots"))?;
+    let ros = Api::<ResourceOverrideSnapshot>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .map_err(doing("listing override snapshots"))?;
+    Ok(applicable::lists_for(
+        &cros.items.iter().collect::<Vec<_>>(),
+        &ros.items.iter().collect::<Vec<_>>(),
+        &Placement { name: placement, namespace: None },
+        &selected,
+        clusters,
+    ))
 }
 
 /// Whether `b` carries what the run wants for its cluster and is Available (or DiffReported) at its generation.
@@ -247,11 +257,6 @@ async fn step(client: &Client, run: &ClusterStagedUpdateRun) -> Result<Action, E
         .map_err(doing("listing the bindings"))?
         .items;
     let master = master_name(placement, status.resource_snapshot_index_used.parse().unwrap_or(0));
-    let facts: BTreeMap<String, ClusterFact> = bindings
-        .iter()
-        .filter(|b| b.metadata.deletion_timestamp.is_none())
-        .map(|b| (b.spec.target_cluster.clone(), ClusterFact { succeeded: succeeded(b, &master, &status) }))
-        .collect();
     let requests: Api<ClusterApprovalRequest> = Api::all(client.clone());
     let mine = ListParams::default().labels(&format!("{}={name}", labels::TARGET_UPDATE_RUN));
     let approvals: BTreeMap<String, bool> = requests
@@ -265,12 +270,23 @@ async fn step(client: &Client, run: &ClusterStagedUpdateRun) -> Result<Action, E
             (r.name_any(), approved)
         })
         .collect();
+    let running =
+        run.spec.state == UpdateRunState::Run && conditions::find(&status.conditions, p::RUN_SUCCEEDED).is_none();
+    let mut planned_status = status.clone();
+    if running {
+        replan(client, &name, placement, &bindings, &mut planned_status).await?;
+    }
+    let facts: BTreeMap<String, ClusterFact> = bindings
+        .iter()
+        .filter(|b| b.metadata.deletion_timestamp.is_none())
+        .map(|b| (b.spec.target_cluster.clone(), ClusterFact { succeeded: succeeded(b, &master, &planned_status) }))
+        .collect();
     let Some(next) = progress::step(&progress::Input {
         run: &name,
         generation: run.metadata.generation,
         now: Timestamp::now(),
         state: run.spec.state,
-        status: &status,
+        status: &planned_status,
         clusters: &facts,
         approvals: &approvals,
     }) else {
@@ -353,6 +369,80 @@ async fn step(client: &Client, run: &ClusterStagedUpdateRun) -> Result<Action, E
         write_status(client, run, &next.status).await?;
     }
     Ok(next.requeue.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// Fits a running run to the clusters the placement selects now (see
+/// `replan`), and says what changed in its Initialized condition.
+async fn replan(
+    client: &Client,
+    name: &str,
+    placement: &str,
+    bindings: &[ClusterResourceBinding],
+    status: &mut UpdateRunStatus,
+) -> Result<(), Error> {
+    let live: Vec<&ClusterResourceBinding> =
+        bindings.iter().filter(|b| b.metadata.deletion_timestamp.is_none()).collect();
+    let (selected, deletion): (Vec<&ClusterResourceBinding>, Vec<&ClusterResourceBinding>) =
+        live.into_iter().partition(|b| b.spec.state != apis::placement::BindingState::Unscheduled);
+    let selected: Vec<String> = selected.iter().map(|b| b.spec.target_cluster.clone()).collect();
+    let deletion: Vec<String> = deletion.iter().map(|b| b.spec.target_cluster.clone()).collect();
+    let members = Api::<MemberCluster>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .map_err(doing("listing member clusters"))?;
+    let no_labels = BTreeMap::new();
+    let clusters: Vec<plan::Cluster> = (members.items.iter())
+        .map(|m| plan::Cluster {
+            name: m.metadata.name.as_deref().unwrap_or_default(),
+            labels: m.metadata.labels.as_ref().unwrap_or(&no_labels),
+        })
+        .collect();
+    let strategy = status.staged_update_strategy_snapshot.clone().unwrap_or_default();
+    let before: Vec<String> =
+        status.stages_status.iter().flat_map(|s| &s.clusters).map(|c| c.cluster_name.clone()).collect();
+    let notes = match plan::stages(&strategy, &selected, &clusters) {
+        Ok(planned) => super::replan::replan(status, &planned, &deletion),
+        Err(why) => vec![format!("the clusters joined cannot be placed: {why}")],
+    };
+    if notes.is_empty() {
+        return Ok(());
+    }
+    // Joined clusters carry their overrides like the others: computed for
+    // the run's snapshot, as at initialization.
+    let joined: Vec<(&str, &BTreeMap<String, String>)> = clusters
+        .iter()
+        .filter(|c| {
+            status
+                .stages_status
+                .iter()
+                .flat_map(|s| &s.clusters)
+                .any(|u| u.cluster_name == c.name && u.conditions.is_empty() && !before.contains(&u.cluster_name))
+        })
+        .map(|c| (c.name, c.labels))
+        .collect();
+    if !joined.is_empty() {
+        let snapshots = Api::<ClusterResourceSnapshot>::all(client.clone())
+            .list(&tracked(placement))
+            .await
+            .map_err(doing("listing the resource snapshots"))?
+            .items;
+        let group: Vec<&ClusterResourceSnapshot> = (snapshots.iter())
+            .filter(|s| s.labels().get(labels::RESOURCE_INDEX) == Some(&status.resource_snapshot_index_used))
+            .collect();
+        let lists = override_lists(client, placement, &group, &joined).await?;
+        for u in status.stages_status.iter_mut().flat_map(|s| s.clusters.iter_mut()) {
+            if let Some(l) = lists.get(&u.cluster_name) {
+                u.cluster_resource_override_snapshots = l.cluster.clone();
+                u.resource_override_snapshots = l.namespaced.clone();
+            }
+        }
+    }
+    info!(run = %name, changes = ?notes, "update run re-planned");
+    if let Some(c) = status.conditions.iter_mut().find(|c| c.type_ == p::RUN_INITIALIZED) {
+        let base = c.message.split("; re-planned:").next().unwrap_or_default().to_string();
+        c.message = format!("{base}; re-planned: {}", notes.join("; "));
+    }
+    Ok(())
 }
 
 async fn reconcile(run: Arc<ClusterStagedUpdateRun>, ctx: Arc<Context>) -> Result<Action, Error> {

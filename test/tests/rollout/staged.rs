@@ -128,6 +128,8 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
     let mut only_canary = all(&v0);
     only_canary.insert(canary.clone(), v1.clone());
     wait_versions(&client, "it-staged", &only_canary).await;
+    // The request is created before the status saying so is written: wait for both.
+    wait_run(&client, "it-staged-2", p::RUN_PROGRESSING, "False").await;
     let waiting = run_condition(&client, "it-staged-2", p::RUN_PROGRESSING).await;
     assert_eq!(waiting, Some(("False".into(), p::REASON_RUN_WAITING.into())));
     assert_eq!(versions(&client, "it-staged").await, only_canary, "nothing past canary before the approval");
@@ -164,4 +166,70 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
         "stages in order, west by its it-order label"
     );
     assert_eq!(run2.resource_snapshot_index_used, "1");
+}
+
+#[tokio::test]
+async fn a_cluster_that_joins_mid_run_is_re_planned_into_its_stage_and_updated() {
+    let client = hub().await;
+    let (sim, _reporter) = members(&client, "stj", 3).await;
+    let [first, second, late] = [&sim.names[0], &sim.names[1], &sim.names[2]];
+    for (m, group) in [(first, "one"), (second, "two"), (late, "two")] {
+        label_member(&client, m, "it-stage-join", group).await;
+    }
+    for m in [first, second] {
+        label_member(&client, m, "it-staged-join", "yes").await;
+    }
+    create_namespace(&client, "it-staged-join").await;
+    config_map(&client, "it-staged-join", "app", json!({"version": "1"})).await;
+    let policy = json!({"placementType": "PickAll", "affinity": {"clusterAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"it-staged-join": "yes"}}}]}}}});
+    create_crp(
+        &client,
+        &crp("it-staged-join", json!({"resourceSelectors": namespace_selector("it-staged-join"), "policy": policy, "strategy": {"type": "External"}})),
+    )
+    .await;
+    let stage = |name: &str, tasks: Value| json!({"name": name, "labelSelector": {"matchLabels": {"it-stage-join": name}}, "afterStageTasks": tasks});
+    apply(
+        &client,
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateStrategy",
+               "metadata": {"name": "it-join"},
+               "spec": {"stages": [stage("one", json!([{"type": "Approval"}])), stage("two", json!([]))]}}),
+    )
+    .await;
+    let mut r = run("it-staged-join-1", "it-join");
+    r["spec"]["placementName"] = json!("it-staged-join");
+    apply(&client, r).await;
+    let requests: Api<ClusterApprovalRequest> = Api::all(client.clone());
+    let request = wait::until("the approval after stage one", TIMEOUT, || async {
+        Ok(requests.get_opt("it-staged-join-1-after-one").await?)
+    })
+    .await
+    .unwrap();
+
+    // A third cluster joins the placement while the run waits.
+    label_member(&client, late, "it-staged-join", "yes").await;
+    let runs = Api::<ClusterStagedUpdateRun>::all(client.clone());
+    wait::until("the run to re-plan", TIMEOUT, || async {
+        let st = runs.get("it-staged-join-1").await?.status.unwrap_or_default();
+        let two = st.stages_status.iter().find(|s| s.stage_name == "two").map(|s| s.clusters.len());
+        Ok((two == Some(2)).then_some(()))
+    })
+    .await
+    .unwrap();
+    let approved = conditions::new(p::APPROVAL_APPROVED, true, "Approved", "lgtm", request.metadata.generation);
+    requests
+        .patch_status(
+            "it-staged-join-1-after-one",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"conditions": [approved]}})),
+        )
+        .await
+        .unwrap();
+    wait_run(&client, "it-staged-join-1", p::RUN_SUCCEEDED, "True").await;
+    let v0 = "it-staged-join-0-snapshot".to_string();
+    let want: BTreeMap<String, String> = sim.names.iter().map(|n| (n.clone(), v0.clone())).collect();
+    wait_versions(&client, "it-staged-join", &want).await;
+    let st = runs.get("it-staged-join-1").await.unwrap().status.unwrap();
+    let init = conditions::find(&st.conditions, p::RUN_INITIALIZED).unwrap();
+    assert!(init.message.contains(&format!("cluster {late} joined stage two")), "{}", init.message);
 }

@@ -473,6 +473,10 @@ async fn reconcile(run: Arc<ClusterStagedUpdateRun>, ctx: Arc<Context>) -> Resul
     let status = run.status.clone().unwrap_or_default();
     match conditions::find(&status.conditions, p::RUN_INITIALIZED) {
         None => initialize(client, &run).await,
+        // A finished run, or one only planned, has nothing to read: every
+        // binding change of its placement wakes it, so return before listing.
+        Some(_) if conditions::find(&status.conditions, p::RUN_SUCCEEDED).is_some() => Ok(Action::await_change()),
+        Some(_) if run.spec.state == UpdateRunState::Initialize => Ok(Action::await_change()),
         Some(c) if c.status == "True" => step(client, &run).await,
         Some(_) => Ok(Action::await_change()),
     }

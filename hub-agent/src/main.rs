@@ -8,7 +8,14 @@ use std::{path::PathBuf, time::Duration};
 use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
 use flotilla_runtime::{Readiness, Supervisor, admin::AdminArgs, client};
-use hub_agent::{eviction, membership, metrics, overrides, placement, stagedupdate, traffic, webhook};
+use hub_agent::{
+    eviction, membership, metrics, overrides,
+    placement::{
+        self,
+        family::{Cluster, Namespaced},
+    },
+    stagedupdate, traffic, webhook,
+};
 use prometheus_client::registry::Registry;
 use tracing::info;
 
@@ -90,7 +97,9 @@ async fn main() -> anyhow::Result<()> {
         overrides::controller::run::<ClusterResourceOverride>(hub.clone(), reconciles.clone()),
     );
     tasks.spawn("evictions", eviction::controller::run(hub.clone(), reconciles.clone()));
-    tasks.spawn("staged update runs", stagedupdate::controller::run(hub.clone(), reconciles.clone()));
+    tasks
+        .spawn("cluster staged update runs", stagedupdate::controller::run::<Cluster>(hub.clone(), reconciles.clone()));
+    tasks.spawn("staged update runs", stagedupdate::controller::run::<Namespaced>(hub.clone(), reconciles.clone()));
     tasks.spawn("resource overrides", overrides::controller::run::<ResourceOverride>(hub.clone(), reconciles.clone()));
     tasks.spawn("service imports", traffic::imports::controller::run(hub.clone(), reconciles.clone()));
     tasks.spawn(

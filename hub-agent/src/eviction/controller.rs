@@ -28,7 +28,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use super::decide::{self, Binding, Decision, Placement};
-use crate::placement::removal::remove_binding;
+use crate::placement::{family::Cluster, removal::remove_binding};
 
 /// The controller's name in metrics.
 const CONTROLLER: &str = "clusterresourceplacementeviction";
@@ -95,28 +95,40 @@ async fn reconcile(eviction: Arc<ClusterResourcePlacementEviction>, ctx: Arc<Con
 
     if let Some(binding) = &evict {
         let b = bindings.iter().find(|b| b.name_any() == *binding).expect("decided on a listed binding");
-        remove_binding(&client, b).await.map_err(doing(format!("evicting binding {binding}")))?;
+        remove_binding::<Cluster>(&client, b).await.map_err(doing(format!("evicting binding {binding}")))?;
         info!(eviction = %name, placement = %spec.placement_name, cluster = %spec.cluster_name, %binding, "evicted");
     }
-    let mut conditions = status.conditions.clone();
-    let mut changed = apis::conditions::set(&mut conditions, valid);
-    if let Some(e) = executed {
-        changed |= apis::conditions::set(&mut conditions, e);
-    }
-    if changed {
+    let api = Api::<ClusterResourcePlacementEviction>::all(client);
+    let (mut read, mut conditions) = (eviction.resource_version(), status.conditions.clone());
+    loop {
+        let mut changed = apis::conditions::set(&mut conditions, valid.clone());
+        if let Some(e) = &executed {
+            changed |= apis::conditions::set(&mut conditions, e.clone());
+        }
+        if !changed {
+            break;
+        }
         // At the version read: a pass that read the eviction before its own
         // last write (a binding's deletion wakes it at once) must not
         // overwrite what that write said; the write's own event brings a pass
         // that sees it.
-        let patch = json!({"metadata": {"resourceVersion": eviction.resource_version()},
-                           "status": {"conditions": conditions}});
-        match Api::<ClusterResourcePlacementEviction>::all(client)
-            .patch_status(&name, &PatchParams::default(), &Patch::Merge(patch))
-            .await
-        {
+        let patch = json!({"metadata": {"resourceVersion": read}, "status": {"conditions": conditions}});
+        match api.patch_status(&name, &PatchParams::default(), &Patch::Merge(patch)).await {
+            Err(kube::Error::Api(s)) if s.code == 409 && evict.is_some() => {
+                // The binding is gone: what this pass did must be recorded,
+                // or the next pass would find no binding and call the
+                // eviction invalid. Its spec is immutable, so the verdict
+                // stands; write it over the eviction as it is now.
+                let now = api.get(&name).await.map_err(doing("reading the eviction"))?;
+                read = now.resource_version();
+                conditions = now.status.map(|s| s.conditions).unwrap_or_default();
+            }
             Err(kube::Error::Api(s)) if s.code == 409 => return Ok(Action::requeue(Duration::from_millis(200))),
-            r => r.map_err(doing("writing the eviction's status"))?,
-        };
+            r => {
+                r.map_err(doing("writing the eviction's status"))?;
+                break;
+            }
+        }
     }
     Ok(Action::await_change())
 }

@@ -147,3 +147,7 @@ with_status!(ClusterSchedulingPolicySnapshot, SchedulingPolicySnapshotStatus);
 with_status!(SchedulingPolicySnapshot, SchedulingPolicySnapshotStatus);
 with_status!(ClusterResourceBinding, ResourceBindingStatus);
 with_status!(ResourceBinding, ResourceBindingStatus);
+
+// For the kinds of other controllers that share a spec or status between a
+// cluster-scoped and a namespaced kind (staged update runs).
+pub(crate) use {object, with_spec, with_status};

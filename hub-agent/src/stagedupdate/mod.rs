@@ -3,6 +3,7 @@
 //! on a step, both pure; `controller` reads and writes.
 
 pub mod controller;
+pub mod family;
 pub mod plan;
 pub mod progress;
 pub mod replan;

@@ -56,7 +56,11 @@ pub async fn label_member(client: &Client, name: &str, key: &str, value: &str) {
 pub async fn apply(client: &Client, obj: Value) {
     let kind = obj["kind"].as_str().unwrap();
     let gvk = kube::api::GroupVersionKind::gvk("placement.kubernetes-fleet.io", "v1beta1", kind);
-    let api: Api<kube::api::DynamicObject> = Api::all_with(client.clone(), &kube::api::ApiResource::from_gvk(&gvk));
+    let resource = kube::api::ApiResource::from_gvk(&gvk);
+    let api: Api<kube::api::DynamicObject> = match obj["metadata"]["namespace"].as_str() {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    };
     let name = obj["metadata"]["name"].as_str().unwrap().to_string();
     api.patch(&name, &PatchParams::apply("it").force(), &Patch::Apply(&obj)).await.unwrap();
 }

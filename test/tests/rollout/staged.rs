@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use apis::{
     conditions::{self, placement as p},
     labels,
-    placement::{ClusterApprovalRequest, ClusterStagedUpdateRun},
+    placement::{
+        ApprovalRequest, ClusterApprovalRequest, ClusterResourceBinding, ClusterStagedUpdateRun, ResourceBinding,
+        StagedUpdateRun,
+    },
 };
 use fleet::wait;
 use kube::{
@@ -32,6 +35,21 @@ async fn versions(client: &Client, placement: &str) -> BTreeMap<String, String> 
 async fn wait_versions(client: &Client, placement: &str, want: &BTreeMap<String, String>) {
     wait::until(&format!("{placement}'s Works at {want:?}"), TIMEOUT, || async {
         Ok((versions(client, placement).await == *want).then_some(()))
+    })
+    .await
+    .unwrap();
+}
+
+/// Waits until the scheduler has bound `placement` to `count` clusters: a
+/// run initializes against the scheduler's decision, and one of a placement
+/// with no bindings yet fails for good, as KubeFleet's does.
+async fn wait_scheduled<K>(bindings: &Api<K>, placement: &str, count: usize)
+where
+    K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let tracked = kube::api::ListParams::default().labels(&format!("{}={placement}", labels::PLACEMENT_TRACKING));
+    wait::until(&format!("{placement} scheduled on {count} clusters"), TIMEOUT, || async {
+        Ok((bindings.list(&tracked).await?.items.len() == count).then_some(()))
     })
     .await
     .unwrap();
@@ -94,6 +112,7 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
                "spec": {"stages": [{"name": "all", "labelSelector": {"matchLabels": {"it-staged": "yes"}}, "maxConcurrency": "100%"}]}}),
     )
     .await;
+    wait_scheduled(&Api::<ClusterResourceBinding>::all(client.clone()), "it-staged", 4).await;
     // External: nothing is placed until a run says so.
     assert!(works(&client, "it-staged").await.is_empty(), "Works before any run");
 
@@ -196,6 +215,7 @@ async fn a_cluster_that_joins_mid_run_is_re_planned_into_its_stage_and_updated()
                "spec": {"stages": [stage("one", json!([{"type": "Approval"}])), stage("two", json!([]))]}}),
     )
     .await;
+    wait_scheduled(&Api::<ClusterResourceBinding>::all(client.clone()), "it-staged-join", 2).await;
     let mut r = run("it-staged-join-1", "it-join");
     r["spec"]["placementName"] = json!("it-staged-join");
     apply(&client, r).await;
@@ -232,4 +252,206 @@ async fn a_cluster_that_joins_mid_run_is_re_planned_into_its_stage_and_updated()
     let st = runs.get("it-staged-join-1").await.unwrap().status.unwrap();
     let init = conditions::find(&st.conditions, p::RUN_INITIALIZED).unwrap();
     assert!(init.message.contains(&format!("cluster {late} joined stage two")), "{}", init.message);
+}
+
+/// The namespaced family: a ResourcePlacement rolled by a StagedUpdateRun
+/// with a StagedUpdateStrategy and ApprovalRequests of its namespace; then a
+/// run deleted while it waits leaves every cluster where it got to.
+#[tokio::test]
+async fn a_namespaced_run_rolls_a_resource_placement_and_deleting_it_mid_way_leaves_clusters_where_they_are() {
+    let client = hub().await;
+    let ns = "it-staged-ns";
+    let (sim, _reporter) = members(&client, "stn", 2).await;
+    let [first, second] = [&sim.names[0], &sim.names[1]];
+    for (m, group) in [(first, "one"), (second, "two")] {
+        label_member(&client, m, "it-stage-ns", group).await;
+        label_member(&client, m, "it-staged-ns", "yes").await;
+    }
+    create_namespace(&client, ns).await;
+    config_map(&client, ns, "app", json!({"version": "1"})).await;
+    let policy = json!({"placementType": "PickAll", "affinity": {"clusterAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"it-staged-ns": "yes"}}}]}}}});
+    apply(
+        &client,
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ResourcePlacement",
+               "metadata": {"name": "web-staged", "namespace": ns},
+               "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap", "name": "app"}],
+                        "policy": policy, "strategy": {"type": "External"}}}),
+    )
+    .await;
+    let stage = |name: &str, tasks: Value| json!({"name": name, "labelSelector": {"matchLabels": {"it-stage-ns": name}}, "afterStageTasks": tasks});
+    apply(
+        &client,
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "StagedUpdateStrategy",
+               "metadata": {"name": "one-then-two", "namespace": ns},
+               "spec": {"stages": [stage("one", json!([{"type": "Approval"}])), stage("two", json!([]))]}}),
+    )
+    .await;
+    let ns_run = |name: &str| {
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "StagedUpdateRun",
+               "metadata": {"name": name, "namespace": ns},
+               "spec": {"placementName": "web-staged", "stagedRolloutStrategyName": "one-then-two", "state": "Run"}})
+    };
+    let runs: Api<StagedUpdateRun> = Api::namespaced(client.clone(), ns);
+    let requests: Api<ApprovalRequest> = Api::namespaced(client.clone(), ns);
+    let approve = |name: &'static str| {
+        let requests = requests.clone();
+        async move {
+            let r = wait::until(&format!("approval request {name}"), TIMEOUT, || async {
+                Ok(requests.get_opt(name).await?)
+            })
+            .await
+            .unwrap();
+            assert_eq!(r.spec.target_stage, "one");
+            let c = conditions::new(p::APPROVAL_APPROVED, true, "Approved", "lgtm", r.metadata.generation);
+            requests
+                .patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": [c]}})))
+                .await
+                .unwrap();
+        }
+    };
+    let wait_ns_run = |name: &'static str| {
+        let runs = runs.clone();
+        async move {
+            wait::until(&format!("run {ns}/{name} Succeeded"), TIMEOUT, || async {
+                let st = runs.get(name).await?.status.unwrap_or_default();
+                Ok(conditions::is_true(&st.conditions, p::RUN_SUCCEEDED).then_some(()))
+            })
+            .await
+            .unwrap()
+        }
+    };
+
+    wait_scheduled(&Api::<ResourceBinding>::namespaced(client.clone(), ns), "web-staged", 2).await;
+    // The first version: stage one, the approval, stage two.
+    apply(&client, ns_run("first")).await;
+    let v0 = "web-staged-0-snapshot".to_string();
+    wait_versions(&client, "web-staged", &BTreeMap::from([(first.clone(), v0.clone())])).await;
+    approve("first-after-one").await;
+    wait_ns_run("first").await;
+    let both = |a: &String, b: &String| BTreeMap::from([(first.clone(), a.clone()), (second.clone(), b.clone())]);
+    wait_versions(&client, "web-staged", &both(&v0, &v0)).await;
+    let accepted = requests.get("first-after-one").await.unwrap().status.unwrap();
+    assert!(conditions::is_true(&accepted.conditions, p::APPROVAL_ACCEPTED), "the run accepted the approval");
+
+    // A second version reaches stage one; the run is deleted while it waits.
+    Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), ns)
+        .patch("app", &PatchParams::default(), &Patch::Merge(json!({"data": {"version": "2"}})))
+        .await
+        .unwrap();
+    let v1 = "web-staged-1-snapshot".to_string();
+    let snapshots: Api<apis::placement::ResourceSnapshot> = Api::namespaced(client.clone(), ns);
+    wait::until("the edit's resource snapshot", TIMEOUT, || async { Ok(snapshots.get_opt(&v1).await?) }).await.unwrap();
+    apply(&client, ns_run("second")).await;
+    wait::until("the second run waiting for approval", TIMEOUT, || async {
+        let st = runs.get("second").await?.status.unwrap_or_default();
+        let waiting = conditions::find(&st.conditions, p::RUN_PROGRESSING).is_some_and(|c| c.status == "False");
+        Ok((waiting && requests.get_opt("second-after-one").await?.is_some()).then_some(()))
+    })
+    .await
+    .unwrap();
+    wait_versions(&client, "web-staged", &both(&v1, &v0)).await;
+    runs.delete("second", &Default::default()).await.unwrap();
+    wait::until("the run and its approval request gone", TIMEOUT, || async {
+        Ok((runs.get_opt("second").await?.is_none() && requests.get_opt("second-after-one").await?.is_none())
+            .then_some(()))
+    })
+    .await
+    .unwrap();
+    // Nothing rolled back or forward: the bindings still say what the run left.
+    let bindings = Api::<ResourceBinding>::namespaced(client.clone(), ns)
+        .list(&kube::api::ListParams::default().labels(&format!("{}=web-staged", labels::PLACEMENT_TRACKING)))
+        .await
+        .unwrap();
+    let mut left: Vec<(String, String, String)> = bindings
+        .items
+        .iter()
+        .map(|b| (b.spec.target_cluster.clone(), format!("{:?}", b.spec.state), b.spec.resource_snapshot_name.clone()))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [(first.clone(), "Bound".into(), v1.clone()), (second.clone(), "Bound".into(), v0.clone())],
+        "each binding where the deleted run left it"
+    );
+    assert_eq!(versions(&client, "web-staged").await, both(&v1, &v0));
+    // The earlier run's approval is its own, untouched by the deletion.
+    assert!(requests.get_opt("first-after-one").await.unwrap().is_some());
+}
+
+/// Runs that cannot start say why in Initialized=False (KubeFleet's
+/// messages), for good, and place nothing.
+#[tokio::test]
+async fn a_run_naming_a_missing_placement_strategy_or_snapshot_or_overlapping_stages_is_refused_and_places_nothing() {
+    let client = hub().await;
+    let (sim, _reporter) = members(&client, "stb", 2).await;
+    for m in &sim.names {
+        label_member(&client, m, "it-staged-bad", "yes").await;
+    }
+    create_namespace(&client, "it-staged-bad").await;
+    config_map(&client, "it-staged-bad", "app", json!({"version": "1"})).await;
+    let policy = json!({"placementType": "PickAll", "affinity": {"clusterAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"it-staged-bad": "yes"}}}]}}}});
+    create_crp(
+        &client,
+        &crp("it-staged-bad", json!({"resourceSelectors": namespace_selector("it-staged-bad"), "policy": policy, "strategy": {"type": "External"}})),
+    )
+    .await;
+    let bindings: Api<ClusterResourceBinding> = Api::all(client.clone());
+    wait_scheduled(&bindings, "it-staged-bad", 2).await;
+    let all = json!({"matchLabels": {"it-staged-bad": "yes"}});
+    apply(
+        &client,
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateStrategy",
+               "metadata": {"name": "it-overlap"},
+               "spec": {"stages": [{"name": "a", "labelSelector": all}, {"name": "b", "labelSelector": all}]}}),
+    )
+    .await;
+    apply(
+        &client,
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateStrategy",
+               "metadata": {"name": "it-bad-ok"}, "spec": {"stages": [{"name": "all", "labelSelector": all}]}}),
+    )
+    .await;
+    let cases = [
+        ("it-bad-placement", "it-no-such-placement", "it-bad-ok", "", "parent placement not found".to_string()),
+        (
+            "it-bad-strategy",
+            "it-staged-bad",
+            "it-no-such-strategy",
+            "",
+            "referenced updateStrategy not found: `it-no-such-strategy`".into(),
+        ),
+        (
+            "it-bad-snapshot",
+            "it-staged-bad",
+            "it-bad-ok",
+            "7",
+            "no resourceSnapshots with index `7` found for placement `it-staged-bad`".into(),
+        ),
+        ("it-bad-overlap", "it-staged-bad", "it-overlap", "", "appears in more than one stages".into()),
+    ];
+    for (name, placement, strategy, index, _) in &cases {
+        let mut r = run(name, strategy);
+        r["spec"]["placementName"] = json!(placement);
+        r["spec"]["resourceSnapshotIndex"] = json!(index);
+        apply(&client, r).await;
+    }
+    for (name, _, _, _, message) in &cases {
+        wait_run(&client, name, p::RUN_INITIALIZED, "False").await;
+        let r = Api::<ClusterStagedUpdateRun>::all(client.clone()).get(name).await.unwrap();
+        let st = r.status.unwrap();
+        let c = conditions::find(&st.conditions, p::RUN_INITIALIZED).unwrap();
+        assert_eq!(c.reason, p::REASON_RUN_INITIALIZE_FAILED, "{name}");
+        assert!(c.message.contains(message.as_str()), "{name}: {}", c.message);
+        assert!(st.stages_status.is_empty(), "{name} planned no stage");
+    }
+    // The placement's bindings stay as the scheduler made them: none bound.
+    let tracked = kube::api::ListParams::default().labels(&format!("{}=it-staged-bad", labels::PLACEMENT_TRACKING));
+    let listed = bindings.list(&tracked).await.unwrap();
+    assert!(
+        listed.items.iter().all(|b| b.spec.state != apis::placement::BindingState::Bound),
+        "a refused run bound nothing"
+    );
+    assert!(works(&client, "it-staged-bad").await.is_empty(), "a refused run placed nothing");
 }

@@ -99,3 +99,13 @@ pub const IS_LATEST_UPDATE_RUN_APPROVAL: &str = "kubernetes-fleet.io/isLatestUpd
 /// the placement's `strategy.deleteStrategy.propagationPolicy`. KubeFleet has
 /// the field but not yet a way to carry it to the member.
 pub const DELETE_PROPAGATION_POLICY: &str = "flotilla.dev/delete-propagation-policy";
+
+/// Flotilla, on a placement with the External rollout strategy: the uid of
+/// the update run asking for a resource snapshot of what the placement
+/// selects now. Such a placement takes no snapshot by itself (as in
+/// KubeFleet, where the run takes it); here the placement controller, which
+/// holds the resource cache, takes it when asked.
+pub const RESOURCE_SNAPSHOT_REQUEST: &str = "flotilla.dev/resource-snapshot-request";
+
+/// Flotilla, on a master resource snapshot: the request (a run's uid) it answers.
+pub const RESOURCE_SNAPSHOT_ANSWERS: &str = "flotilla.dev/resource-snapshot-answers";

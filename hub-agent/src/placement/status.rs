@@ -36,6 +36,49 @@ pub struct Input<'a> {
     pub bindings: Vec<BindingView<'a>>,
     /// The status written last time, for transition times.
     pub previous: Option<&'a PlacementStatus>,
+    /// An External placement whose clusters do not agree on one version:
+    /// why its rollout's state is up to the runs (see `external`).
+    pub external_unknown: Option<String>,
+}
+
+/// What an External placement's selected clusters are bound to.
+#[derive(Debug, PartialEq)]
+pub enum ExternalVersion<'a> {
+    /// Every one to this resource snapshot: the placement reports on it.
+    One(&'a str),
+    /// Different ones: a run is under way.
+    Several,
+    /// None yet.
+    Unbound,
+}
+
+/// The version an External placement's `bindings` (those of the latest
+/// policy snapshot) are bound to.
+pub fn external_version<'a>(bindings: &[BindingView<'a>]) -> ExternalVersion<'a> {
+    let mut names = bindings
+        .iter()
+        .filter(|b| b.spec.state != BindingState::Unscheduled)
+        .map(|b| if b.spec.state == BindingState::Bound { b.spec.resource_snapshot_name.as_str() } else { "" });
+    let Some(first) = names.next() else { return ExternalVersion::Unbound };
+    match (names.all(|n| n == first), first.is_empty()) {
+        (false, _) => ExternalVersion::Several,
+        (true, true) => ExternalVersion::Unbound,
+        (true, false) => ExternalVersion::One(first),
+    }
+}
+
+/// KubeFleet's RolloutStarted message for an External placement whose
+/// clusters agree on no one version; `run_kind` is the kind of run that rolls it.
+pub fn external_unknown(version: &ExternalVersion, run_kind: &str) -> Option<String> {
+    match version {
+        ExternalVersion::One(_) => None,
+        ExternalVersion::Several => Some(
+            "Rollout is controlled by an external controller and different resource snapshot versions are observed across clusters".into(),
+        ),
+        ExternalVersion::Unbound => Some(format!(
+            "Rollout is controlled by an external controller and no resource snapshot name is observed across clusters. To determine rollout status, check the {run_kind} resources with spec.placementName matching this placement"
+        )),
+    }
 }
 
 /// The per-cluster stages after Scheduled, in order, with the placement-level
@@ -297,7 +340,18 @@ pub fn status(input: &Input) -> PlacementStatus {
             });
         }
 
-        if n > 0 {
+        if let Some(m) = input.external_unknown.as_ref().filter(|_| n > 0) {
+            // Which version is rolling out is up to the runs: say so, and nothing more.
+            out.observed_resource_index = String::new();
+            out.selected_resources = Vec::new();
+            out.conditions.push(conditions::new(
+                input.types[1],
+                Status::Unknown,
+                p::REASON_ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER,
+                m.clone(),
+                g,
+            ));
+        } else if n > 0 {
             let clusters = &out.placement_statuses[..n];
             for (stage, type_) in stages(input) {
                 let count = |st: &str| {
@@ -416,6 +470,47 @@ mod tests {
     ];
 
     #[test]
+    fn an_external_placement_reports_the_version_its_clusters_agree_on_else_defers_to_the_runs() {
+        let st = binding_status(&ALL_TRUE);
+        let view = |s| BindingView { spec: s, status: Some(&st), generation: 1 };
+        let (a0, b0) =
+            (spec("m1", BindingState::Bound, "crp-0-snapshot"), spec("m2", BindingState::Bound, "crp-0-snapshot"));
+        let (b1, c_) = (spec("m2", BindingState::Bound, "crp-1-snapshot"), spec("m3", BindingState::Scheduled, ""));
+        let gone = spec("m4", BindingState::Unscheduled, "crp-1-snapshot");
+        assert_eq!(external_version(&[view(&a0), view(&b0), view(&gone)]), ExternalVersion::One("crp-0-snapshot"));
+        assert_eq!(external_version(&[view(&a0), view(&b1)]), ExternalVersion::Several);
+        assert_eq!(external_version(&[view(&a0), view(&c_)]), ExternalVersion::Several);
+        assert_eq!(external_version(&[view(&c_)]), ExternalVersion::Unbound);
+        assert_eq!(external_version(&[]), ExternalVersion::Unbound);
+        assert_eq!(external_unknown(&ExternalVersion::One("x"), "ClusterStagedUpdateRun"), None);
+
+        // Mid-run: only Scheduled and RolloutStarted Unknown, no version.
+        let sched = schedule(vec![decision("m1", true), decision("m2", true)]);
+        let input = Input {
+            types: TYPES,
+            diff_reported_type: p::CRP_DIFF_REPORTED,
+            report_diff: false,
+            generation: 1,
+            policy: None,
+            selected: vec![ResourceIdentifier::default()],
+            latest_snapshot: Some(("crp-1-snapshot", "1")),
+            schedule: Some(&sched),
+            bindings: vec![view(&a0), view(&b1)],
+            previous: None,
+            external_unknown: external_unknown(&ExternalVersion::Several, "ClusterStagedUpdateRun"),
+        };
+        let s = status(&input);
+        assert_eq!(
+            types(&s),
+            [(TYPES[0].to_string(), "True".to_string()), (TYPES[1].to_string(), "Unknown".to_string())]
+        );
+        assert_eq!(s.conditions[1].reason, p::REASON_ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER);
+        assert!(s.conditions[1].message.contains("different resource snapshot versions"));
+        assert_eq!((s.observed_resource_index.as_str(), s.selected_resources.len()), ("", 0));
+        assert_eq!(s.placement_statuses.len(), 2, "each cluster still says where it is");
+    }
+
+    #[test]
     fn pending_schedule_shows_only_scheduled_unknown() {
         let input = Input {
             types: TYPES,
@@ -428,6 +523,7 @@ mod tests {
             schedule: Some(&schedule(vec![])),
             bindings: vec![],
             previous: None,
+            external_unknown: None,
         };
         let s = status(&input);
         assert_eq!(types(&s), [(TYPES[0].to_string(), "Unknown".to_string())]);
@@ -454,6 +550,7 @@ mod tests {
                 BindingView { spec: &s2, status: Some(&st), generation: 1 },
             ],
             previous: None,
+            external_unknown: None,
         };
         let s = status(&input);
         assert!(s.conditions.iter().all(|c| c.status == "True"), "{:?}", types(&s));
@@ -498,6 +595,7 @@ mod tests {
             schedule: Some(&sched),
             bindings: vec![BindingView { spec: &s1, status: Some(&st), generation: 1 }],
             previous: None,
+            external_unknown: None,
         };
         let s = status(&input);
         let want: Vec<(String, String)> = [TYPES[0], TYPES[1], TYPES[2], TYPES[3], p::CRP_DIFF_REPORTED]
@@ -533,6 +631,7 @@ mod tests {
                 BindingView { spec: &s2, status: Some(&blocked), generation: 1 },
             ],
             previous: None,
+            external_unknown: None,
         };
         let s = status(&input);
         assert_eq!(types(&s), [(TYPES[0].into(), "True".into()), (TYPES[1].into(), "False".into())]);
@@ -555,6 +654,7 @@ mod tests {
             schedule: Some(&sched),
             bindings: vec![],
             previous: None,
+            external_unknown: None,
         };
         let s = status(&input);
         assert_eq!(s.placement_statuses.len(), 2);
@@ -580,6 +680,7 @@ mod tests {
             schedule: Some(&sched),
             bindings: vec![BindingView { spec: &s1, status: Some(&st), generation: 2 }],
             previous: None,
+            external_unknown: None,
         };
         let s = status(&input);
         assert_eq!(s.placement_statuses[0].conditions[1].status, "Unknown");

@@ -30,7 +30,12 @@ use k8s_openapi::{apimachinery::pkg::apis::meta::v1::ObjectMeta, jiff::Timestamp
 use kube::{
     Api, Client, Resource, ResourceExt,
     api::{DeleteParams, ListParams, Patch, PatchParams, PostParams},
-    runtime::{Controller, controller::Action, reflector::ObjectRef, watcher},
+    runtime::{
+        Controller,
+        controller::Action,
+        reflector::{ObjectRef, Store},
+        watcher,
+    },
 };
 use serde_json::json;
 use tracing::{info, warn};
@@ -193,16 +198,30 @@ async fn initialize<F: RunFamily>(s: &Scope<'_>, run: &F::Run) -> Result<Action,
         Err(m) => return fail::<F>(s, run, m).await,
     };
 
-    // The resources: the index asked for, or the latest.
+    // The resources: the index asked for, or a snapshot of what the
+    // placement selects now, which the placement controller takes when the
+    // run asks (it holds the resource cache) and marks as answering it.
     let snapshots: Vec<F::ResourceSnapshot> = s.tracked("resource snapshots").await?;
     let index = if spec.resource_snapshot_index.is_empty() {
-        let latest = snapshots.iter().find(|s| {
-            s.labels().get(labels::IS_LATEST_SNAPSHOT).is_some_and(|v| v == "true")
-                && s.annotations().contains_key(labels::RESOURCE_GROUP_HASH)
+        let uid = run.uid().unwrap_or_default();
+        let answer = snapshots.iter().find(|s| {
+            s.annotations().contains_key(labels::RESOURCE_GROUP_HASH)
+                && s.annotations().get(labels::RESOURCE_SNAPSHOT_ANSWERS) == Some(&uid)
         });
-        match latest.and_then(|s| s.labels().get(labels::RESOURCE_INDEX).cloned()) {
+        match answer.and_then(|s| s.labels().get(labels::RESOURCE_INDEX).cloned()) {
             Some(i) => i,
-            None => return Ok(Action::requeue(RETRY)),
+            None => {
+                if placement.annotations().get(labels::RESOURCE_SNAPSHOT_REQUEST) != Some(&uid) {
+                    let patch = json!({"metadata": {"annotations": {labels::RESOURCE_SNAPSHOT_REQUEST: uid}}});
+                    s.api::<F::Placement>()
+                        .patch(s.placement, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
+                        .map_err(doing("asking the placement for a resource snapshot"))?;
+                    info!(run = %run.name_any(), namespace = %s.namespace, placement = %s.placement, "resource snapshot requested");
+                }
+                // The snapshot's event brings the next pass.
+                return Ok(Action::await_change());
+            }
         }
     } else {
         match spec.resource_snapshot_index.parse::<u32>() {
@@ -523,24 +542,31 @@ fn error_policy<F: RunFamily>(run: Arc<F::Run>, e: &Error, ctx: Arc<Context>) ->
     Action::requeue(Duration::from_secs(2))
 }
 
+/// The runs of the placement a child (binding, snapshot) belongs to.
+fn runs_of<F: RunFamily>(runs: &Store<F::Run>, child: &impl Resource) -> Vec<ObjectRef<F::Run>> {
+    let meta = child.meta();
+    let placement = meta.labels.as_ref().and_then(|l| l.get(labels::PLACEMENT_TRACKING));
+    runs.state()
+        .into_iter()
+        .filter(|r| Some(&r.spec().placement_name) == placement && r.namespace() == meta.namespace)
+        .map(|r| ObjectRef::from_obj(&*r))
+        .collect()
+}
+
 /// Runs the runs of family `F` until shutdown.
 pub async fn run<F: RunFamily>(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
     let controller = Controller::new(Api::<F::Run>::all(client.clone()), watcher::Config::default());
-    let store = controller.store();
+    let (bindings, snapshots) = (controller.store(), controller.store());
     controller
         .watches(
             Api::<F::Binding>::all(client.clone()),
             watcher::Config::default().labels(labels::PLACEMENT_TRACKING),
-            move |b| {
-                let placement = b.labels().get(labels::PLACEMENT_TRACKING).cloned().unwrap_or_default();
-                let namespace = b.namespace();
-                store
-                    .state()
-                    .into_iter()
-                    .filter(|r| r.spec().placement_name == placement && r.namespace() == namespace)
-                    .map(|r| ObjectRef::from_obj(&*r))
-                    .collect::<Vec<_>>()
-            },
+            move |binding| runs_of::<F>(&bindings, &binding),
+        )
+        .watches(
+            Api::<F::ResourceSnapshot>::all(client.clone()),
+            watcher::Config::default().labels(labels::PLACEMENT_TRACKING),
+            move |snapshot| runs_of::<F>(&snapshots, &snapshot),
         )
         .watches(
             Api::<F::Approval>::all(client.clone()),

@@ -7,8 +7,8 @@ use apis::{
     conditions::{self, placement as p},
     labels,
     placement::{
-        ApprovalRequest, ClusterApprovalRequest, ClusterResourceBinding, ClusterStagedUpdateRun, ResourceBinding,
-        StagedUpdateRun,
+        ApprovalRequest, ClusterApprovalRequest, ClusterResourceBinding, ClusterResourcePlacement,
+        ClusterStagedUpdateRun, ResourceBinding, StagedUpdateRun,
     },
 };
 use fleet::wait;
@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 
 use crate::{
     apply, hub, label_member, members,
-    support::{TIMEOUT, config_map, create_crp, create_namespace, crp, namespace_selector, works},
+    support::{
+        TIMEOUT, condition, config_map, create_crp, create_namespace, crp, namespace_selector, wait_condition, works,
+    },
 };
 
 /// The resource snapshot each cluster's Work came from, by cluster.
@@ -113,8 +115,16 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
     )
     .await;
     wait_scheduled(&Api::<ClusterResourceBinding>::all(client.clone()), "it-staged", 4).await;
-    // External: nothing is placed until a run says so.
+    // External: nothing is placed, and no version taken, until a run says so;
+    // the placement says the runs tell its rollout (KubeFleet's status).
+    let pending = wait_condition(&client, "it-staged", p::CRP_ROLLOUT_STARTED, "Unknown").await;
+    let c = condition(&pending, p::CRP_ROLLOUT_STARTED).unwrap();
+    assert_eq!(c.reason, p::REASON_ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER);
+    assert!(c.message.contains("check the ClusterStagedUpdateRun resources"), "{}", c.message);
     assert!(works(&client, "it-staged").await.is_empty(), "Works before any run");
+    let snapshots: Api<apis::placement::ClusterResourceSnapshot> = Api::all(client.clone());
+    let tracked = kube::api::ListParams::default().labels(&format!("{}=it-staged", labels::PLACEMENT_TRACKING));
+    assert!(snapshots.list(&tracked).await.unwrap().items.is_empty(), "a resource snapshot before any run");
 
     // The first version everywhere at once.
     apply(&client, run("it-staged-1", "it-all-at-once")).await;
@@ -122,17 +132,26 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
     let v0 = "it-staged-0-snapshot".to_string();
     let all = |v: &String| -> BTreeMap<String, String> { sim.names.iter().map(|n| (n.clone(), v.clone())).collect() };
     wait_versions(&client, "it-staged", &all(&v0)).await;
+    let done = wait_condition(&client, "it-staged", p::CRP_AVAILABLE, "True").await;
+    assert_eq!(done.status.unwrap().observed_resource_index, "0");
 
-    // A new version, through canary → (approval) → east → (2 s) → west.
+    // An edit on the hub takes no new version by itself: a pass after it (a
+    // new generation) still finds only the run's snapshot.
     Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), "it-staged")
         .patch("app", &PatchParams::default(), &Patch::Merge(json!({"data": {"version": "2"}})))
         .await
         .unwrap();
+    Api::<ClusterResourcePlacement>::all(client.clone())
+        .patch("it-staged", &PatchParams::default(), &Patch::Merge(json!({"spec": {"revisionHistoryLimit": 5}})))
+        .await
+        .unwrap();
+    wait_condition(&client, "it-staged", p::CRP_AVAILABLE, "True").await;
+    let names: Vec<String> = snapshots.list(&tracked).await.unwrap().items.iter().map(|s| s.name_any()).collect();
+    assert_eq!(names, std::slice::from_ref(&v0), "an External placement's edit took a version by itself");
+
+    // A run with no resourceSnapshotIndex takes the resources as they are
+    // now, through canary → (approval) → east → (2 s) → west.
     let v1 = "it-staged-1-snapshot".to_string();
-    // An empty resourceSnapshotIndex rolls the latest snapshot when the run
-    // initializes: wait until the edit has one, so this run rolls it.
-    let snapshots: Api<apis::placement::ClusterResourceSnapshot> = Api::all(client.clone());
-    wait::until("the edit's resource snapshot", TIMEOUT, || async { Ok(snapshots.get_opt(&v1).await?) }).await.unwrap();
     apply(&client, run("it-staged-2", "it-canary-east-west")).await;
     let requests: Api<ClusterApprovalRequest> = Api::all(client.clone());
     let request = wait::until("the approval request after canary", TIMEOUT, || async {
@@ -147,6 +166,14 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
     let mut only_canary = all(&v0);
     only_canary.insert(canary.clone(), v1.clone());
     wait_versions(&client, "it-staged", &only_canary).await;
+    let taken = snapshots.get(&v1).await.unwrap();
+    let run2_uid = Api::<ClusterStagedUpdateRun>::all(client.clone()).get("it-staged-2").await.unwrap().uid();
+    assert_eq!(taken.annotations().get(labels::RESOURCE_SNAPSHOT_ANSWERS), run2_uid.as_ref(), "taken for the run");
+    // Clusters on two versions: the placement leaves the story to the run.
+    let mixed = wait_condition(&client, "it-staged", p::CRP_ROLLOUT_STARTED, "Unknown").await;
+    let c = condition(&mixed, p::CRP_ROLLOUT_STARTED).unwrap();
+    assert!(c.message.contains("different resource snapshot versions"), "{}", c.message);
+    assert_eq!(mixed.status.unwrap().observed_resource_index, "");
     // The request is created before the status saying so is written: wait for both.
     wait_run(&client, "it-staged-2", p::RUN_PROGRESSING, "False").await;
     let waiting = run_condition(&client, "it-staged-2", p::RUN_PROGRESSING).await;
@@ -185,6 +212,13 @@ async fn a_three_stage_run_waits_for_approval_after_canary_and_ends_with_every_c
         "stages in order, west by its it-order label"
     );
     assert_eq!(run2.resource_snapshot_index_used, "1");
+    wait::until("the placement to report version 1 Available", TIMEOUT, || async {
+        let c = Api::<ClusterResourcePlacement>::all(client.clone()).get("it-staged").await?;
+        let available = condition(&c, p::CRP_AVAILABLE).is_some_and(|x| x.status == "True");
+        Ok((available && c.status.is_some_and(|s| s.observed_resource_index == "1")).then_some(()))
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -340,8 +374,6 @@ async fn a_namespaced_run_rolls_a_resource_placement_and_deleting_it_mid_way_lea
         .await
         .unwrap();
     let v1 = "web-staged-1-snapshot".to_string();
-    let snapshots: Api<apis::placement::ResourceSnapshot> = Api::namespaced(client.clone(), ns);
-    wait::until("the edit's resource snapshot", TIMEOUT, || async { Ok(snapshots.get_opt(&v1).await?) }).await.unwrap();
     apply(&client, ns_run("second")).await;
     wait::until("the second run waiting for approval", TIMEOUT, || async {
         let st = runs.get("second").await?.status.unwrap_or_default();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use apis::{
     conditions::{self, Status},
-    placement::{ApplyStrategyType, PlacementStatus, ResourceBindingStatus},
+    placement::{ApplyStrategyType, PlacementStatus, ResourceBindingStatus, RolloutStrategyType},
 };
 use kube::{
     Resource, ResourceExt,
@@ -18,15 +18,18 @@ use tracing::warn;
 use super::{
     pass::{Error, Pass},
     scheduling::Scheduled,
-    snapshots::Group,
+    snapshots::{Group, stored_group},
     sync::Synced,
     write::{patch_binding_statuses, status_patch},
 };
-use crate::placement::{
-    events,
-    family::{Family, Object, WithSpec, WithStatus},
-    selection::resolve::Selected,
-    status::{self, BindingView},
+use crate::{
+    placement::{
+        events,
+        family::{Family, Object, WithSpec, WithStatus},
+        selection::resolve::Selected,
+        status::{self, BindingView},
+    },
+    resources::lookup::identifier,
 };
 
 /// The shortest time between two status writes of one placement.
@@ -69,17 +72,37 @@ pub async fn placement<F: Family>(
         .collect();
     let report_diff =
         (pass.spec().strategy.apply_strategy.as_ref()).is_some_and(|a| a.type_ == ApplyStrategyType::ReportDiff);
+    // External (KubeFleet's): the version its clusters agree on, whichever a
+    // run rolled, is the one reported; while they differ, the runs tell.
+    let mut reported =
+        (selected.identifiers(), (!group.is_none()).then(|| (group.master.clone(), group.index.clone())));
+    let mut external_unknown = None;
+    if pass.spec().strategy.type_ == RolloutStrategyType::External {
+        let version = status::external_version(&bindings);
+        let run_kind = if F::NAMESPACED { "StagedUpdateRun" } else { "ClusterStagedUpdateRun" };
+        external_unknown = status::external_unknown(&version, run_kind);
+        if let status::ExternalVersion::One(name) = version {
+            reported = match stored_group(pass, name) {
+                Some(g) => {
+                    let ids = g.snapshots.iter().flat_map(|(_, ms)| ms).map(|m| identifier(&m.0)).collect();
+                    (ids, Some((g.master, g.index)))
+                }
+                None => (Vec::new(), None),
+            };
+        }
+    }
     let st = status::status(&status::Input {
         types: F::CONDITIONS,
         diff_reported_type: F::DIFF_REPORTED,
         report_diff,
         generation: pass.generation,
         policy: pass.spec().policy.as_ref(),
-        selected: selected.identifiers(),
-        latest_snapshot: Some((group.master.as_str(), group.index.as_str())),
+        selected: reported.0,
+        latest_snapshot: reported.1.as_ref().map(|(m, i)| (m.as_str(), i.as_str())),
         schedule: scheduled.status.as_ref(),
         bindings,
         previous: pass.placement.status(),
+        external_unknown,
     });
     let since = pass.ctx.status_written.lock().expect("lock").get(&pass.key).map(|t| t.elapsed());
     match since {

@@ -83,15 +83,16 @@ pub async fn roll<F: Family>(
         .collect();
     let overrides = override_lists(pass, group, &clusters);
     if spec.strategy.type_ == RolloutStrategyType::External {
-        // An external controller (a staged update run) binds them; a binding
-        // has started once it is bound to the latest resources.
+        // An external controller (a staged update run) binds them, to the
+        // version it rolls (a rollback's older one too): a bound binding has
+        // started.
         let unbound: Vec<_> = new.into_iter().map(|d| (d, None)).collect();
         scheduling::create(pass, &scheduled.policy_snapshot, &overrides, &unbound).await?;
         let mut rolled = Rolled::default();
         for b in pass.bindings.iter().filter(|b| b.meta().deletion_timestamp.is_none()) {
             let (state, generation) = (b.spec().state, b.meta().generation);
             let c = match state {
-                BindingState::Bound if b.spec().resource_snapshot_name == group.master => {
+                BindingState::Bound => {
                     conditions::new(p::ROLLOUT_STARTED, Status::True, p::REASON_ROLLOUT_STARTED, STARTED, generation)
                 }
                 BindingState::Unscheduled => continue,

@@ -1,12 +1,14 @@
 //! The resource snapshot group and the policy snapshot of one pass: reuse the
 //! latest when nothing changed, otherwise retire it, prune the history and
-//! create the next.
+//! create the next. A placement with the External strategy takes a resource
+//! snapshot only when an update run asks for one (KubeFleet's behaviour: an
+//! edit on the hub makes no new version until a run rolls it).
 
 use std::{collections::BTreeMap, sync::Arc};
 
 use apis::{
     labels,
-    placement::{Manifest, PlacementType, ResourceSnapshotSpec, SchedulingPolicySnapshotSpec},
+    placement::{Manifest, PlacementType, ResourceSnapshotSpec, RolloutStrategyType, SchedulingPolicySnapshotSpec},
 };
 use k8s_openapi::ByteString;
 use kube::{
@@ -37,6 +39,17 @@ pub struct Group {
     pub index: String,
     /// (subindex, resources); `None` is the master.
     pub snapshots: Vec<(Option<usize>, Vec<Manifest>)>,
+}
+
+impl Group {
+    /// No snapshot yet: an External placement no run has asked one of.
+    fn none() -> Self {
+        Group { master: String::new(), index: String::new(), snapshots: Vec::new() }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.master.is_empty()
+    }
 }
 
 fn label<'a, K: Resource>(o: &'a K, key: &str) -> Option<&'a str> {
@@ -95,6 +108,16 @@ pub async fn resources<F: Family>(pass: &mut Pass<'_, F>, selected: &Selected) -
         .find(|m| label(m.as_ref(), labels::IS_LATEST_SNAPSHOT) == Some("true"))
         .or_else(|| masters.iter().max_by_key(|m| index_of(m.as_ref(), labels::RESOURCE_INDEX)))
         .copied();
+    // External: only a run's request that the latest does not answer yet takes a snapshot.
+    let request = (pass.spec().strategy.type_ == RolloutStrategyType::External)
+        .then(|| annotation(pass.placement, labels::RESOURCE_SNAPSHOT_REQUEST).unwrap_or_default().to_string());
+    if let Some(r) = &request {
+        let answered = latest.is_some_and(|m| annotation(m.as_ref(), labels::RESOURCE_SNAPSHOT_ANSWERS) == Some(r));
+        if r.is_empty() || answered {
+            let stored = latest.and_then(|m| stored_group(pass, &m.name_any()));
+            return Ok(stored.unwrap_or_else(Group::none));
+        }
+    }
     let hash = resources::hash(&selected.objects);
     let chunks = resources::split(selected.objects.clone(), resources::SIZE_LIMIT);
 
@@ -103,6 +126,15 @@ pub async fn resources<F: Family>(pass: &mut Pass<'_, F>, selected: &Selected) -
         let master = m.name_any();
         if label(m.as_ref(), labels::IS_LATEST_SNAPSHOT) != Some("true") {
             set_latest(pass, &api, &master, true).await?;
+        }
+        if let Some(r) = &request {
+            // Nothing changed since: the latest is the snapshot the run asked for.
+            let patch = json!({"metadata": {"annotations": {labels::RESOURCE_SNAPSHOT_ANSWERS: r}}});
+            let written = api
+                .patch(&master, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(pass.kube("answering a run's snapshot request"))?;
+            pass.wrote(Child::of::<F::ResourceSnapshot>(), &written);
         }
         // A crash between creating the master and its sub-snapshots leaves the
         // group short: create what is missing.
@@ -143,11 +175,15 @@ pub async fn resources<F: Family>(pass: &mut Pass<'_, F>, selected: &Selected) -
             (labels::IS_LATEST_SNAPSHOT.to_string(), "true".to_string()),
         ]),
     );
-    meta.annotations = Some(BTreeMap::from([
+    let mut annotations = BTreeMap::from([
         (labels::RESOURCE_GROUP_HASH.to_string(), hash),
         (labels::NUMBER_OF_RESOURCE_SNAPSHOTS.to_string(), chunks.len().to_string()),
         (labels::NUMBER_OF_ENVELOPED_OBJECTS.to_string(), enveloped.to_string()),
-    ]));
+    ]);
+    if let Some(r) = request {
+        annotations.insert(labels::RESOURCE_SNAPSHOT_ANSWERS.to_string(), r);
+    }
+    meta.annotations = Some(annotations);
     let spec = ResourceSnapshotSpec { selected_resources: chunks[0].iter().cloned().map(Manifest).collect() };
     let created = api
         .create(&PostParams::default(), &F::ResourceSnapshot::build(meta, spec))

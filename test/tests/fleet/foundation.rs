@@ -166,6 +166,14 @@ const CASES: &[Case] = &[
                    "spec":{"placementName":"x","stagedRolloutStrategyName":"it-sus","state":"Go"}}"#,
         names: &["spec.state", "Go"],
     },
+    Case {
+        what: "a disruption budget with both fields",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterResourcePlacementDisruptionBudget","metadata":{"name":"it-pdb"},
+                   "spec":{"minAvailable":1}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1beta1","kind":"ClusterResourcePlacementDisruptionBudget","metadata":{"name":"it-pdb-bad"},
+                   "spec":{"minAvailable":1,"maxUnavailable":1}}"#,
+        names: &["spec", "Both MaxUnavailable and MinAvailable cannot be specified"],
+    },
 ];
 
 #[tokio::test]

@@ -7,7 +7,10 @@ use apis::{
     placement::{ClusterResourcePlacementDisruptionBudget, ClusterResourcePlacementEviction},
 };
 use fleet::wait;
-use kube::{Api, Client, ResourceExt};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{Patch, PatchParams},
+};
 use serde_json::{Value, json};
 
 use crate::{
@@ -181,4 +184,16 @@ async fn an_eviction_naming_a_missing_placement_is_invalid_for_good() {
     let e = Api::<ClusterResourcePlacementEviction>::all(client.clone()).get("it-ev3").await.unwrap();
     let executed = conditions::find(&e.status.unwrap().conditions, p::EVICTION_EXECUTED).cloned();
     assert!(executed.is_none(), "an invalid eviction executes nothing: {executed:?}");
+    // Both fields are immutable (KubeFleet's CEL rules and messages).
+    let api = Api::<ClusterResourcePlacementEviction>::all(client.clone());
+    for (field, message) in [
+        ("placementName", "The PlacementName field is immutable"),
+        ("clusterName", "The ClusterName field is immutable"),
+    ] {
+        let patch = json!({"spec": {field: "elsewhere"}});
+        match api.patch("it-ev3", &PatchParams::default(), &Patch::Merge(&patch)).await {
+            Err(kube::Error::Api(s)) => assert!(s.code == 422 && s.message.contains(message), "{field}: {s:?}"),
+            other => panic!("{field} changed: {other:?}"),
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{cluster, networking, placement};
+use crate::{cluster, kosmos, networking, placement};
 
 /// The version every kind is stored as.
 pub const STORAGE_VERSION: &str = "v1beta1";
@@ -42,7 +42,9 @@ fn version_order(v: &str) -> (u8, &str) {
 pub fn all() -> Vec<CustomResourceDefinition> {
     let mut crds = cluster::crds();
     crds.extend(placement::crds());
+    crds.extend(placement::flotilla_crds());
     crds.extend(networking::crds());
+    crds.extend(kosmos::crds());
     crds
 }
 

@@ -42,7 +42,7 @@ fn drift_is_detected() {
 }
 
 #[test]
-fn every_kind_has_a_crd_stored_as_v1beta1() {
+fn every_kind_has_a_crd_stored_as_its_upstream_stores_it() {
     let kinds: Vec<(String, String)> =
         crd::all().iter().map(|c| (c.spec.group.clone(), c.spec.names.kind.clone())).collect();
     let expected = [
@@ -68,8 +68,11 @@ fn every_kind_has_a_crd_stored_as_v1beta1() {
                 "ResourceEnvelope",
                 "ClusterResourcePlacementEviction",
                 "ClusterResourcePlacementDisruptionBudget",
+                "ClusterResourceAdoption",
+                "ResourceExport",
             ][..],
         ),
+        ("kosmos.io", &["PromotePolicy"][..]),
         (
             "networking.fleet.azure.com",
             &[
@@ -88,9 +91,12 @@ fn every_kind_has_a_crd_stored_as_v1beta1() {
             assert!(kinds.contains(&(group.to_string(), kind.to_string())), "no CRD for {group}/{kind}");
         }
     }
+    // KubeFleet's kinds are stored as v1beta1; Flotilla's own and Kosmos's are alpha only.
+    let alpha = ["ClusterResourceAdoption", "ResourceExport", "PromotePolicy"];
     for c in crd::all() {
         let storage: Vec<_> = c.spec.versions.iter().filter(|v| v.storage).map(|v| v.name.as_str()).collect();
-        assert_eq!(storage, ["v1beta1"], "{}", c.spec.names.kind);
+        let want = if alpha.contains(&c.spec.names.kind.as_str()) { "v1alpha1" } else { "v1beta1" };
+        assert_eq!(storage, [want], "{}", c.spec.names.kind);
         assert!(c.spec.versions.iter().all(|v| v.served), "{}", c.spec.names.kind);
     }
 }

@@ -2,6 +2,7 @@
 //! rollout → Works), overrides and traffic, as controllers over pure
 //! decision functions. `main.rs` only wires them.
 
+pub mod adoption;
 pub mod eviction;
 pub mod history;
 pub mod membership;

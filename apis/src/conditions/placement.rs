@@ -236,3 +236,40 @@ pub const REASON_TASK_APPROVAL_REQUEST_CREATED: &str = "StageTaskApprovalRequest
 pub const REASON_TASK_APPROVAL_REQUEST_APPROVED: &str = "StageTaskApprovalRequestApproved";
 pub const REASON_TASK_WAIT_TIME_ELAPSED: &str = "AfterStageTaskWaitTimeElapsed";
 pub const REASON_APPROVAL_ACCEPTED: &str = "ApprovalRequestApprovalAccepted";
+
+// Adoption (Flotilla's ClusterResourceAdoption) and the member's ResourceExport.
+
+/// The member exported the namespaces' objects.
+pub const ADOPTION_DISCOVERED: &str = "Discovered";
+/// The plan is made: every object's fate and its template.
+pub const ADOPTION_DIFFED: &str = "Diffed";
+/// The placement took the objects over on the cluster.
+pub const ADOPTION_ADOPTED: &str = "Adopted";
+/// The workloads kept their Pods, template revisions and restart counts.
+pub const ADOPTION_WORKLOADS_UNDISTURBED: &str = "WorkloadsUndisturbed";
+/// The objects were handed back.
+pub const ADOPTION_RELEASED: &str = "Released";
+/// On a ResourceExport: the member answered the spec's generation.
+pub const EXPORT_EXPORTED: &str = "Exported";
+/// On a ResourceExport: the member let go of the objects named for release.
+pub const EXPORT_RELEASED: &str = "Released";
+
+pub const REASON_ADOPTION_EXPORTING: &str = "Exporting";
+pub const REASON_ADOPTION_DISCOVERED: &str = "Discovered";
+pub const REASON_ADOPTION_CLUSTER_NOT_JOINED: &str = "ClusterNotJoined";
+pub const REASON_ADOPTION_NOT_EXPORTABLE: &str = "NotExportable";
+pub const REASON_ADOPTION_PLANNED: &str = "Planned";
+pub const REASON_ADOPTION_DRY_RUN: &str = "DryRun";
+pub const REASON_ADOPTION_NAMESPACE_ON_HUB: &str = "NamespaceExistsOnHub";
+pub const REASON_ADOPTION_TAKEOVER_PENDING: &str = "TakeoverPending";
+pub const REASON_ADOPTION_TAKEOVER_SUCCEEDED: &str = "TakeoverSucceeded";
+pub const REASON_ADOPTION_TAKEOVER_FAILED: &str = "TakeoverFailed";
+pub const REASON_ADOPTION_OBSERVING: &str = "Observing";
+pub const REASON_ADOPTION_NO_RESTARTS: &str = "NoRestarts";
+pub const REASON_ADOPTION_DISTURBED: &str = "PodsDisturbed";
+pub const REASON_ADOPTION_RELEASING: &str = "Releasing";
+pub const REASON_ADOPTION_RELEASED: &str = "Released";
+pub const REASON_EXPORT_SUCCEEDED: &str = "ExportSucceeded";
+pub const REASON_EXPORT_FAILED: &str = "ExportFailed";
+pub const REASON_EXPORT_RELEASED: &str = "ReleaseSucceeded";
+pub const REASON_EXPORT_RELEASE_FAILED: &str = "ReleaseFailed";

@@ -8,6 +8,8 @@
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 
+use kube::CustomResourceExt;
+
 use crate::crd::served_as;
 
 /// `Deref`, `DerefMut` and `From` between a kind's thin spec and the spec it
@@ -33,12 +35,14 @@ macro_rules! shared_spec {
     };
 }
 
+mod adoption;
 mod appliedwork;
 mod binding;
 mod clusterresourceplacement;
 mod disruptionbudget;
 mod envelope;
 mod eviction;
+mod export;
 mod manifest;
 mod overrides;
 mod overridesnapshot;
@@ -50,12 +54,14 @@ mod status;
 mod strategy;
 mod work;
 
+pub use adoption::*;
 pub use appliedwork::*;
 pub use binding::*;
 pub use clusterresourceplacement::*;
 pub use disruptionbudget::*;
 pub use envelope::*;
 pub use eviction::*;
+pub use export::*;
 pub use manifest::*;
 pub use overrides::*;
 pub use overridesnapshot::*;
@@ -98,6 +104,12 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         served_as::<ClusterApprovalRequest>(&["v1"]),
         served_as::<ApprovalRequest>(&["v1"]),
     ]
+}
+
+/// Flotilla's own kinds of this group, which KubeFleet has not: alpha,
+/// served and stored as v1alpha1 only.
+pub fn flotilla_crds() -> Vec<CustomResourceDefinition> {
+    vec![ClusterResourceAdoption::crd(), ResourceExport::crd()]
 }
 
 /// The CRDs a member cluster needs: AppliedWork, the owner of placed objects.

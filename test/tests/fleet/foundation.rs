@@ -174,6 +174,14 @@ const CASES: &[Case] = &[
                    "spec":{"minAvailable":1,"maxUnavailable":1}}"#,
         names: &["spec", "Both MaxUnavailable and MinAvailable cannot be specified"],
     },
+    Case {
+        what: "an adoption naming namespaces both ways",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourceAdoption","metadata":{"name":"it-crad"},
+                   "spec":{"clusterName":"nowhere","namespaces":{"names":["app"]},"mode":"DryRun"}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourceAdoption","metadata":{"name":"it-crad-bad"},
+                   "spec":{"clusterName":"nowhere","namespaces":{"names":["app"],"selector":{}},"mode":"DryRun"}}"#,
+        names: &["spec.namespaces", "exactly one of names and selector must be set"],
+    },
 ];
 
 #[tokio::test]

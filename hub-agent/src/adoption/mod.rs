@@ -1,0 +1,12 @@
+//! Adoption (ClusterResourceAdoption, and Kosmos's PromotePolicy through
+//! it): a member's running objects become hub templates placed back on that
+//! cluster, with no Pod restarted, and can be handed back. Pure:
+//! `exclude` (what is never adopted), `template` (a live object as a hub
+//! template), `plan` (every object's fate and the templates), `verify`
+//! (whether the workloads stayed undisturbed).
+
+pub mod exclude;
+pub mod kosmos;
+pub mod plan;
+pub mod template;
+pub mod verify;

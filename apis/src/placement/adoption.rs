@@ -171,13 +171,8 @@ pub struct AdoptionStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdoptedResource {
-    #[serde(default)]
-    pub group: String,
-    pub version: String,
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    pub name: String,
+    #[serde(flatten)]
+    pub reference: super::ObjectReference,
     pub result: AdoptionResult,
     /// Why, for anything but Adopted.
     #[serde(default, skip_serializing_if = "String::is_empty")]

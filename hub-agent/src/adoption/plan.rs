@@ -49,14 +49,7 @@ pub fn plan(spec: &AdoptionSpec, export: &ResourceExportStatus) -> Plan {
     }
     for o in &export.objects {
         let r = &o.reference;
-        let mut entry = AdoptedResource {
-            group: r.group.clone(),
-            version: r.version.clone(),
-            kind: r.kind.clone(),
-            namespace: r.namespace.clone(),
-            name: r.name.clone(),
-            ..Default::default()
-        };
+        let mut entry = AdoptedResource { reference: r.clone(), ..Default::default() };
         if let Some(why) = exclude::reason(o, &spec.resource_selectors) {
             entry.result = AdoptionResult::Excluded;
             entry.reason = why;
@@ -138,17 +131,8 @@ pub fn observed(before: &[WorkloadPods], export: &ResourceExportStatus) -> Vec<W
 
 /// The objects an adoption took, by reference, to hand back on release.
 pub fn adopted_references(resources: &[AdoptedResource]) -> Vec<ObjectReference> {
-    let mut refs: Vec<ObjectReference> = resources
-        .iter()
-        .filter(|r| r.result != AdoptionResult::Excluded)
-        .map(|r| ObjectReference {
-            group: r.group.clone(),
-            version: r.version.clone(),
-            kind: r.kind.clone(),
-            namespace: r.namespace.clone(),
-            name: r.name.clone(),
-        })
-        .collect();
+    let mut refs: Vec<ObjectReference> =
+        resources.iter().filter(|r| r.result != AdoptionResult::Excluded).map(|r| r.reference.clone()).collect();
     refs.sort();
     refs
 }
@@ -243,7 +227,8 @@ mod tests {
         );
         assert_eq!(p.templates[0]["data"]["deployment.yaml"]["spec"], json!({"replicas": 2}));
         assert_eq!(p.templates[0]["metadata"]["namespace"], "app");
-        let results: Vec<(&str, AdoptionResult)> = p.resources.iter().map(|r| (r.name.as_str(), r.result)).collect();
+        let results: Vec<(&str, AdoptionResult)> =
+            p.resources.iter().map(|r| (r.reference.name.as_str(), r.result)).collect();
         assert_eq!(
             results,
             [

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::placement::selection::sanitize::sanitize;
+use crate::placement::selection::sanitize::{remove_keys, sanitize};
 
 /// Annotations the member's controllers set on a claim when they bind it.
 const CLAIM_ANNOTATIONS: &[&str] = &[
@@ -56,17 +56,6 @@ pub fn template(live: &Value) -> Value {
         _ => {}
     }
     obj
-}
-
-fn remove_keys(parent: &mut Map<String, Value>, field: &str, keys: &[&str]) {
-    if let Some(m) = parent.get_mut(field).and_then(Value::as_object_mut) {
-        for k in keys {
-            m.remove(*k);
-        }
-        if m.is_empty() {
-            parent.remove(field);
-        }
-    }
 }
 
 /// The paths of `live` the template leaves out, as `spec.clusterIP` or

@@ -46,7 +46,7 @@ pub fn sanitize(obj: &Value) -> Value {
 }
 
 /// Removes `keys` from the map at `field` of `parent`, and the map itself if it empties.
-fn remove_keys(parent: &mut Map<String, Value>, field: &str, keys: &[&str]) {
+pub fn remove_keys(parent: &mut Map<String, Value>, field: &str, keys: &[&str]) {
     if let Some(m) = parent.get_mut(field).and_then(Value::as_object_mut) {
         for k in keys {
             m.remove(*k);

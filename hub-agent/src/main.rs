@@ -9,7 +9,7 @@ use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
 use flotilla_runtime::{Readiness, Supervisor, admin::AdminArgs, client};
 use hub_agent::{
-    eviction, membership, metrics, overrides,
+    adoption, eviction, membership, metrics, overrides,
     placement::{
         self,
         family::{Cluster, Namespaced},
@@ -97,6 +97,8 @@ async fn main() -> anyhow::Result<()> {
         overrides::controller::run::<ClusterResourceOverride>(hub.clone(), reconciles.clone()),
     );
     tasks.spawn("evictions", eviction::controller::run(hub.clone(), reconciles.clone()));
+    tasks.spawn("adoptions", adoption::controller::run(hub.clone(), reconciles.clone()));
+    tasks.spawn("promote policies", adoption::promote::run(hub.clone(), reconciles.clone()));
     tasks
         .spawn("cluster staged update runs", stagedupdate::controller::run::<Cluster>(hub.clone(), reconciles.clone()));
     tasks.spawn("staged update runs", stagedupdate::controller::run::<Namespaced>(hub.clone(), reconciles.clone()));

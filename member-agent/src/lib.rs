@@ -5,3 +5,4 @@ pub mod apply;
 pub mod export;
 pub mod join;
 pub mod metrics;
+pub mod resource_export;

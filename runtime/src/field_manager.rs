@@ -11,3 +11,5 @@ pub const MEMBER_EXPORT: &str = "member-agent/export";
 /// Objects the member agent applies from Works: KubeFleet's work applier's
 /// name, so an object applied by either keeps one owner across a switch.
 pub const MEMBER_APPLY: &str = "work-api-agent";
+/// The member agent answering the hub's ResourceExports and releasing adopted objects.
+pub const MEMBER_RESOURCE_EXPORT: &str = "member-agent/resource-export";

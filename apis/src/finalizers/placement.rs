@@ -20,3 +20,6 @@ pub const CLUSTER_RESOURCE_PLACEMENT_STATUS_CLEANUP: &str =
     "kubernetes-fleet.io/cluster-resource-placement-status-cleanup";
 /// On a staged update run: held until its dependent objects are gone.
 pub const STAGED_UPDATE_RUN: &str = "kubernetes-fleet.io/stagedupdaterun-finalizer";
+/// On a Kosmos PromotePolicy: held until the ClusterResourceAdoption made for
+/// it is deleted (a cluster-scoped object cannot be owned by a namespaced one).
+pub const PROMOTE_POLICY_CLEANUP: &str = "flotilla.dev/promote-policy-cleanup";

@@ -109,3 +109,12 @@ pub const RESOURCE_SNAPSHOT_REQUEST: &str = "flotilla.dev/resource-snapshot-requ
 
 /// Flotilla, on a master resource snapshot: the request (a run's uid) it answers.
 pub const RESOURCE_SNAPSHOT_ANSWERS: &str = "flotilla.dev/resource-snapshot-answers";
+
+/// Flotilla, on a ResourceExport and on a ClusterResourcePlacement an
+/// adoption made: the ClusterResourceAdoption's name. (Never on the hub
+/// templates: they are placed as the member has them.)
+pub const ADOPTION: &str = "flotilla.dev/adoption";
+
+/// Flotilla, an annotation on a ClusterResourceAdoption made for a Kosmos
+/// PromotePolicy: the policy's `namespace/name`.
+pub const PROMOTE_POLICY: &str = "flotilla.dev/promote-policy";

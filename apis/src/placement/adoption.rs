@@ -160,6 +160,12 @@ pub struct AdoptionStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Vec<Condition>,
+    /// The namespaces this adoption created on the hub (deleted on release).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_namespaces: Vec<String>,
+    /// The round of the member's export the workloads are verified on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_round: Option<i64>,
     /// Every object found, and what became of it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<AdoptedResource>,

@@ -5,8 +5,10 @@
 //! template), `plan` (every object's fate and the templates), `verify`
 //! (whether the workloads stayed undisturbed).
 
+pub mod controller;
 pub mod exclude;
 pub mod kosmos;
 pub mod plan;
+pub mod promote;
 pub mod template;
 pub mod verify;

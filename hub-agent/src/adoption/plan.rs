@@ -1,9 +1,13 @@
 //! An adoption's plan, from what the member exported: each object's fate
 //! (`Planned`, with the paths its template leaves out, or `Excluded` with
-//! why), the hub templates (workloads wrapped one per ResourceEnvelope, so
-//! nothing runs on the hub), the workloads whose Pods are watched, and
+//! why), the hub templates, the workloads whose Pods are watched, and
 //! whatever makes adopting impossible (a missing namespace, an object or a
 //! resource the member could not export). Pure.
+//!
+//! Every template but the Namespace is wrapped in a ResourceEnvelope of its
+//! own: nothing adopted acts on the hub (a Deployment would run, a
+//! RoleBinding would grant, a Service would take an IP), and the hub agent
+//! needs no right to write arbitrary kinds.
 
 use apis::placement::{
     AdoptedResource, AdoptionResult, AdoptionSpec, ObjectReference, PodFact, ResourceExportStatus, WorkloadPods,
@@ -31,9 +35,15 @@ impl Plan {
     }
 }
 
-/// The ResourceEnvelope holding workload `r` on the hub.
+/// The ResourceEnvelope holding the template of `r` on the hub.
 pub fn envelope_name(r: &ObjectReference) -> String {
-    format!("adopted-{}-{}", r.kind.to_lowercase(), r.name)
+    let name = format!("adopted-{}-{}", r.kind.to_lowercase(), r.name);
+    if name.len() <= 253 {
+        return name;
+    }
+    // Too long for a name: a readable prefix and a stable hash of the whole.
+    let hash = name.bytes().fold(0x811c9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x01000193));
+    format!("{}-{hash:08x}", &name[..244])
 }
 
 pub fn plan(spec: &AdoptionSpec, export: &ResourceExportStatus) -> Plan {
@@ -60,19 +70,15 @@ pub fn plan(spec: &AdoptionSpec, export: &ResourceExportStatus) -> Plan {
         } else if let Some(live) = &o.object {
             let t = template::template(live);
             entry.diff_paths = template::dropped(live, &t);
-            if exclude::is_workload(&r.group, &r.kind) {
-                p.templates.push(envelope(r, t));
-                if exclude::runs_pods(live) {
-                    p.workloads.push(WorkloadPods {
-                        kind: r.kind.clone(),
-                        namespace: r.namespace.clone(),
-                        name: r.name.clone(),
-                        before: pods_of(export, r),
-                        after: None,
-                    });
-                }
-            } else {
-                p.templates.push(t);
+            p.templates.push(envelope(r, t));
+            if exclude::runs_pods(live) {
+                p.workloads.push(WorkloadPods {
+                    kind: r.kind.clone(),
+                    namespace: r.namespace.clone(),
+                    name: r.name.clone(),
+                    before: pods_of(export, r),
+                    after: None,
+                });
             }
         }
         p.resources.push(entry);
@@ -207,7 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn workloads_go_in_envelopes_with_their_pods_and_the_rest_as_they_are() {
+    fn templates_go_in_envelopes_and_workloads_with_their_pods() {
         let p = plan(&spec(), &export());
         assert!(p.refused.is_empty(), "{:?}", p.refused);
         assert_eq!(p.namespaces, [json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}})]);
@@ -221,10 +227,12 @@ mod tests {
             [
                 ("ResourceEnvelope", "adopted-deployment-web"),
                 ("ResourceEnvelope", "adopted-statefulset-db"),
-                ("ConfigMap", "settings"),
-                ("Service", "web")
-            ]
+                ("ResourceEnvelope", "adopted-configmap-settings"),
+                ("ResourceEnvelope", "adopted-service-web")
+            ],
+            "every template in an envelope of its own"
         );
+        assert_eq!(p.templates[3]["data"]["service.yaml"]["spec"], json!({"ports": [{"port": 80}]}));
         assert_eq!(p.templates[0]["data"]["deployment.yaml"]["spec"], json!({"replicas": 2}));
         assert_eq!(p.templates[0]["metadata"]["namespace"], "app");
         let results: Vec<(&str, AdoptionResult)> =

@@ -48,7 +48,8 @@ pub fn namespace(mc: &MemberCluster) -> Namespace {
 
 /// Only what the member agent needs, in its own namespace: read its
 /// InternalMemberCluster and write its status; read its Works and write their
-/// finalizers and status; record events.
+/// finalizers and status; upload its Service exports; answer resource
+/// exports in their status; record events.
 pub fn role_rules() -> Vec<PolicyRule> {
     let rule = |group: &str, resources: &[&str], verbs: &[&str]| PolicyRule {
         api_groups: Some(vec![group.to_string()]),
@@ -67,6 +68,9 @@ pub fn role_rules() -> Vec<PolicyRule> {
             &["internalserviceexports"],
             &["get", "list", "watch", "create", "update", "patch", "delete"],
         ),
+        // Resource exports: the hub asks, the member answers in the status.
+        rule(apis::placement::GROUP, &["resourceexports"], &["get", "list", "watch"]),
+        rule(apis::placement::GROUP, &["resourceexports/status"], &["get", "update", "patch"]),
         rule("", &["events"], &["create", "patch"]),
         rule("events.k8s.io", &["events"], &["create", "patch"]),
     ]

@@ -182,11 +182,18 @@ pub async fn run(agent: Agent, ready: impl Fn(bool)) -> anyhow::Result<()> {
                                 member_name: agent.name.clone(),
                                 reconciles: agent.metrics.reconciles.clone(),
                             });
-                            // Both run until stopped: the first to end is a failure.
+                            let resources = crate::resource_export::controller::run(crate::resource_export::controller::Exporter {
+                                hub: agent.hub.clone(),
+                                member: agent.member.clone(),
+                                member_name: agent.name.clone(),
+                                reconciles: agent.metrics.reconciles.clone(),
+                            });
+                            // All run until stopped: the first to end is a failure.
                             applier = Some(tokio::spawn(async move {
                                 tokio::select! {
                                     r = apply => r.context("applying Works"),
                                     r = export => r.context("exporting Services"),
+                                    r = resources => r.context("answering resource exports"),
                                 }
                             }));
                         }

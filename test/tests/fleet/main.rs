@@ -2,6 +2,7 @@
 //! real control planes, isolated per test by namespaces and names.
 
 mod admission;
+mod adoption;
 mod apply;
 mod envelopes;
 mod foundation;

@@ -118,3 +118,7 @@ pub const ADOPTION: &str = "flotilla.dev/adoption";
 /// Flotilla, an annotation on a ClusterResourceAdoption made for a Kosmos
 /// PromotePolicy: the policy's `namespace/name`.
 pub const PROMOTE_POLICY: &str = "flotilla.dev/promote-policy";
+
+/// Flotilla, on a MemberCluster: the name Kosmos knows the cluster by, so a
+/// PromotePolicy's `clusterName` written for Kosmos finds it unchanged.
+pub const KOSMOS_CLUSTER_NAME: &str = "flotilla.dev/kosmos-cluster-name";

@@ -93,13 +93,12 @@ async fn write(client: &Client, a: &ClusterResourceAdoption, mut status: Adoptio
         }
     }
     let patch = json!({"metadata": {"resourceVersion": a.resource_version()}, "status": value});
-    match Api::<ClusterResourceAdoption>::all(client.clone())
+    // A conflict is an error: the pass is repeated on the adoption as it is now.
+    Api::<ClusterResourceAdoption>::all(client.clone())
         .patch_status(&a.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
         .await
-    {
-        Err(kube::Error::Api(s)) if s.code == 409 => Ok(()),
-        r => r.map(|_| ()).map_err(doing("writing the adoption's status")),
-    }
+        .map(|_| ())
+        .map_err(doing("writing the adoption's status"))
 }
 
 fn exports(client: &Client, cluster: &str) -> Api<ResourceExport> {
@@ -146,8 +145,19 @@ async fn answered(
     Ok(Some((e, s)))
 }
 
-async fn reconcile(a: Arc<ClusterResourceAdoption>, ctx: Arc<Context>) -> Result<Action, Error> {
+async fn reconcile(cached: Arc<ClusterResourceAdoption>, ctx: Arc<Context>) -> Result<Action, Error> {
     let _timer = ctx.reconciles.start(CONTROLLER);
+    // Each step acts on what the status said last: read it from the API
+    // server, not the cache, which may not show this controller's last
+    // write yet (adoptions are few and their passes rare).
+    let Some(a) = Api::<ClusterResourceAdoption>::all(ctx.client.clone())
+        .get_opt(&cached.name_any())
+        .await
+        .map_err(doing("reading the adoption"))?
+    else {
+        return Ok(Action::await_change());
+    };
+    let a = Arc::new(a);
     if a.metadata.deletion_timestamp.is_some() {
         // The placement and what it took stay: deleting the adoption is not a release.
         return Ok(Action::await_change());
@@ -452,7 +462,8 @@ async fn verify_workloads(
         return Ok(Action::await_change());
     };
     let Some((e, export)) = answered(client, a).await? else { return Ok(Action::await_change()) };
-    if e.spec.round != round {
+    // Any read asked for since the observation ended will do.
+    if e.spec.round < round {
         return Ok(Action::await_change());
     }
     status.workloads = plan::observed(&status.workloads, &export);

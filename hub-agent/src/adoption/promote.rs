@@ -1,11 +1,13 @@
 //! Kosmos's PromotePolicy, honoured: each policy gets the
 //! ClusterResourceAdoption `kosmos::spec` translates it into (annotated with
 //! the policy, deleted with it), `rollback: "true"` becomes `release`, and
-//! the adoption's progress is written back in Kosmos's phases.
+//! the adoption's progress is written back in Kosmos's phases. A Kosmos
+//! cluster name that is not a member's finds the member labelled with it.
 
 use std::{sync::Arc, time::Duration};
 
 use apis::{
+    cluster::MemberCluster,
     finalizers,
     kosmos::{self, PromotePolicy, PromotePolicyStatus},
     labels,
@@ -19,7 +21,7 @@ use flotilla_runtime::{
 use futures::StreamExt;
 use kube::{
     Api, Client, ResourceExt,
-    api::{DeleteParams, Patch, PatchParams, PostParams},
+    api::{DeleteParams, ListParams, Patch, PatchParams, PostParams},
     runtime::{Controller, controller::Action, reflector::ObjectRef, watcher},
 };
 use serde_json::json;
@@ -70,7 +72,28 @@ async fn reconcile(policy: Arc<PromotePolicy>, ctx: Arc<Context>) -> Result<Acti
         return Ok(Action::await_change());
     }
     let spec = match translate::spec(&policy.spec) {
-        Ok(s) => s,
+        Ok(mut s) => match member_for(client, &s.cluster_name).await? {
+            Some(member) => {
+                s.cluster_name = member;
+                s
+            }
+            None => {
+                // Not yet: a member joining or labelled wakes the policy.
+                let m = format!(
+                    "cluster {} is not a member of the fleet, nor is a member labelled {}={}",
+                    s.cluster_name,
+                    labels::KOSMOS_CLUSTER_NAME,
+                    s.cluster_name
+                );
+                let status = PromotePolicyStatus {
+                    phase: kosmos::PHASE_PRECHECKING.into(),
+                    precheck_errors: Some(vec![m]),
+                    ..Default::default()
+                };
+                write_status(client, &policy, status).await?;
+                return Ok(Action::await_change());
+            }
+        },
         Err(errors) => {
             info!(policy = %format!("{ns}/{name}"), ?errors, "precheck failed");
             let status = PromotePolicyStatus {
@@ -115,6 +138,21 @@ async fn reconcile(policy: Arc<PromotePolicy>, ctx: Arc<Context>) -> Result<Acti
     Ok(Action::await_change())
 }
 
+/// The member Kosmos calls `cluster`: the MemberCluster of that name, else
+/// the one labelled with it (`flotilla.dev/kosmos-cluster-name`).
+async fn member_for(client: &Client, cluster: &str) -> Result<Option<String>, Error> {
+    let members: Api<MemberCluster> = Api::all(client.clone());
+    if members.get_opt(cluster).await.map_err(doing("reading the member cluster"))?.is_some() {
+        return Ok(Some(cluster.to_string()));
+    }
+    let lp = ListParams::default().labels(&format!("{}={cluster}", labels::KOSMOS_CLUSTER_NAME));
+    let labelled = members.list(&lp).await.map_err(doing("listing member clusters"))?.items;
+    Ok(match labelled.as_slice() {
+        [one] => Some(one.name_any()),
+        _ => None,
+    })
+}
+
 fn error_policy(policy: Arc<PromotePolicy>, e: &Error, ctx: Arc<Context>) -> Action {
     warn!(policy = %policy.name_any(), error = %e, "promote policy failed; retrying");
     ctx.reconciles.failed(CONTROLLER);
@@ -123,7 +161,16 @@ fn error_policy(policy: Arc<PromotePolicy>, e: &Error, ctx: Arc<Context>) -> Act
 
 /// Runs until shutdown.
 pub async fn run(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
-    Controller::new(Api::<PromotePolicy>::all(client.clone()), watcher::Config::default())
+    let controller = Controller::new(Api::<PromotePolicy>::all(client.clone()), watcher::Config::default());
+    let policies = controller.store();
+    controller
+        // A member joining or labelled may be the cluster a waiting policy names.
+        .watches(Api::<MemberCluster>::all(client.clone()), watcher::Config::default(), move |_| {
+            (policies.state().into_iter())
+                .filter(|p| p.status.as_ref().is_none_or(|s| s.phase == kosmos::PHASE_PRECHECKING))
+                .map(|p| ObjectRef::from_obj(&*p))
+                .collect::<Vec<_>>()
+        })
         .watches(Api::<ClusterResourceAdoption>::all(client.clone()), watcher::Config::default(), |a| {
             let (ns, name) = a.annotations().get(labels::PROMOTE_POLICY)?.split_once('/')?;
             Some(ObjectRef::new(name).within(ns))

@@ -1,0 +1,179 @@
+//! Kosmos's PromotePolicy, applied as the seeds write it (seed 000's
+//! manifests from config/samples, unchanged): a fleet of its own with one
+//! real member, labelled with the Kosmos cluster name the seed uses, so the
+//! shared fleet's sample test (which applies the same manifests) never
+//! promotes anything.
+
+use std::collections::BTreeMap;
+
+use apis::{kosmos::PromotePolicy, labels, placement::ClusterResourceAdoption};
+use fleet::{apply::Applier, assets, shared::fleet_of, wait};
+use k8s_openapi::api::{
+    apps::v1::Deployment,
+    core::v1::{Namespace, Pod},
+};
+use kube::{
+    Api, Client, ResourceExt,
+    api::{DynamicObject, ListParams, Patch, PatchParams, PostParams},
+};
+use serde_json::json;
+
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+/// Where the test applies the policies (the seeds name no namespace).
+const POLICIES: &str = "it-kosmos";
+
+/// Seed 000's application, as it runs on the member before the promotion.
+const NGINX: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: nginx-test}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx
+  namespace: nginx-test
+spec:
+  selector:
+    matchLabels:
+      app: nginx
+  replicas: 1
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14-alpine
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: nginx-service
+  namespace: nginx-test
+spec:
+  selector:
+    app: nginx
+  ports:
+  - protocol: TCP
+    port: 80
+    targetPort: 80
+  type: ClusterIP
+"#;
+
+async fn phase(api: &Api<PromotePolicy>, name: &str, want: &str) -> PromotePolicy {
+    let got = wait::until(&format!("PromotePolicy {name} {want}"), TIMEOUT, || async {
+        let p = api.get(name).await?;
+        Ok((p.status.as_ref().is_some_and(|s| s.phase == want)).then_some(p))
+    })
+    .await;
+    match got {
+        Ok(p) => p,
+        Err(e) => {
+            let hub = fleet_of(1).hub.client().await;
+            let adoption = format!("promotepolicy-{POLICIES}-{name}");
+            let a = Api::<ClusterResourceAdoption>::all(hub.clone()).get_opt(&adoption).await.ok().flatten();
+            let crp = Api::<apis::placement::ClusterResourcePlacement>::all(hub).get_opt(&adoption).await.ok().flatten();
+            let log = std::fs::read_to_string(fleet_of(1).dir.join("hub-agent.log")).unwrap_or_default();
+            let log: Vec<&str> = log.lines().filter(|l| l.contains("adopt") || l.contains("export")).collect();
+            eprintln!("hub agent:\n{}", log[log.len().saturating_sub(40)..].join("\n"));
+            panic!(
+                "{e:#}\nnow: {:#?}\nadoption: {:#?}\nplacement: {:#?}",
+                api.get(name).await.ok().and_then(|p| p.status),
+                a.and_then(|a| a.status).map(|s| (s.phase, s.verification_round, s.conditions)),
+                crp.and_then(|c| c.status).map(|s| (s.conditions, s.placement_statuses))
+            )
+        }
+    }
+}
+
+/// Applies a sample file as written, in namespace `POLICIES`.
+async fn apply_sample(hub: &Client, file: &str) {
+    let text = std::fs::read_to_string(assets::repo_root().join("config/samples").join(file)).unwrap();
+    let mut applier = Applier::new(hub.clone());
+    for mut obj in fleet::apply::parse(&text).unwrap() {
+        obj.metadata.namespace = Some(POLICIES.into());
+        applier.apply(&obj).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
+
+async fn pods(member: &Client) -> BTreeMap<String, (String, i32)> {
+    let list = Api::<Pod>::namespaced(member.clone(), "nginx-test").list(&ListParams::default()).await.unwrap();
+    list.items
+        .iter()
+        .map(|p| {
+            let restarts =
+                p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum();
+            (p.name_any(), (p.uid().unwrap(), restarts))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_seed_promote_policy_promotes_nginx_without_restarts_and_its_rollback_hands_it_back() {
+    let f = fleet_of(1);
+    let (hub, member) = (f.hub.client().await, f.members[0].client().await);
+    let mut on_member = Applier::new(member.clone());
+    let app = on_member.apply_yaml(NGINX).await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(member.clone(), "nginx-test");
+    wait::until("nginx running on the member", TIMEOUT, || async {
+        let d = deployments.get("nginx").await?;
+        Ok((d.status.and_then(|s| s.available_replicas) == Some(1)).then_some(()))
+    })
+    .await
+    .unwrap();
+    let before = pods(&member).await;
+
+    // The seed's cluster name is the member's, by a label.
+    let members: Api<apis::cluster::MemberCluster> = Api::all(hub.clone());
+    let patch = json!({"metadata": {"labels": {labels::KOSMOS_CLUSTER_NAME: "cluster-36-28"}}});
+    members.patch(&f.members[0].name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    let ns = Namespace {
+        metadata: kube::api::ObjectMeta { name: Some(POLICIES.into()), ..Default::default() },
+        ..Default::default()
+    };
+    Api::<Namespace>::all(hub.clone()).create(&PostParams::default(), &ns).await.unwrap();
+
+    let policies: Api<PromotePolicy> = Api::namespaced(hub.clone(), POLICIES);
+    apply_sample(&hub, "kosmos_v1alpha1_promotepolicy_example.yaml").await;
+    let done = phase(&policies, "promote-policy-example", "Completed").await.status.unwrap();
+    let progress = done.progress.unwrap();
+    assert!(progress.items_backed_up >= 2 && progress.items_backed_up == progress.total_items, "{progress:?}");
+    assert!(done.start_timestamp.is_some() && done.completion_timestamp.is_some());
+    assert_eq!(pods(&member).await, before, "no Pod replaced or restarted");
+    let nginx = deployments.get("nginx").await.unwrap();
+    assert!(nginx.owner_references().iter().any(|r| r.kind == "AppliedWork"), "the fleet holds it");
+    let adoption = Api::<ClusterResourceAdoption>::all(hub.clone())
+        .get("promotepolicy-it-kosmos-promote-policy-example")
+        .await
+        .unwrap();
+    assert_eq!(adoption.spec.cluster_name, f.members[0].name);
+
+    // The seed's rollback manifest, applied as written.
+    apply_sample(&hub, "kosmos_v1alpha1_promotepolicy_rollback.yaml").await;
+    phase(&policies, "promote-policy-example", "RolledBack").await;
+    for o in &app {
+        let api = on_member.api_for(o).await.unwrap();
+        let live: DynamicObject = api.get(&o.name_any()).await.expect("still on the member");
+        let owned = live.metadata.owner_references.iter().flatten().any(|r| r.kind == "AppliedWork");
+        let marked = (live.metadata.annotations.iter().flatten())
+            .chain(live.metadata.labels.iter().flatten())
+            .any(|(k, _)| k.starts_with("kubernetes-fleet.io/"));
+        assert!(!owned && !marked, "{} still carries the fleet: {:?}", o.name_any(), live.metadata);
+    }
+    assert_eq!(pods(&member).await, before, "rolled back without a restart either");
+    wait::until("the hub's copy gone", TIMEOUT, || async {
+        Ok(Api::<Namespace>::all(hub.clone()).get_opt("nginx-test").await?.is_none().then_some(()))
+    })
+    .await
+    .unwrap();
+
+    // The other seed policy names a cluster the fleet does not have: it waits, saying why.
+    apply_sample(&hub, "kosmos_v1alpha1_promotepolicy.yaml").await;
+    let waiting = phase(&policies, "promote-policy-sample", "Prechecking").await.status.unwrap();
+    let why = waiting.precheck_errors.unwrap_or_default().join("; ");
+    assert!(why.contains("cluster member-cluster1 is not a member of the fleet"), "{why}");
+}

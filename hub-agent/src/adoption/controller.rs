@@ -242,18 +242,30 @@ async fn discover(client: &Client, a: &ClusterResourceAdoption, mut status: Adop
 async fn diff(client: &Client, a: &ClusterResourceAdoption, mut status: AdoptionStatus) -> Result<Action, Error> {
     let Some((_, export)) = answered(client, a).await? else { return Ok(Action::await_change()) };
     let mut plan = plan::plan(&a.spec, &export);
-    // The hub must not hold the namespaces already: its objects there would be placed too.
+    // The hub must not hold the namespaces already: its objects there would be
+    // placed too, and a placement may be placing it (named, so the user knows).
+    let placements = Api::<ClusterResourcePlacement>::all(client.clone())
+        .list(&Default::default())
+        .await
+        .map_err(doing("listing placements"))?;
     for ns in &plan.namespaces {
         let name = ns["metadata"]["name"].as_str().unwrap_or_default();
-        if Api::<Namespace>::all(client.clone())
-            .get_opt(name)
-            .await
-            .map_err(doing("reading a hub namespace"))?
-            .is_some()
-            && !status.hub_namespaces.iter().any(|n| n == name)
-        {
-            plan.refused.push(format!("namespace {name} already exists on the hub; its objects would be placed too"));
+        let on_hub =
+            Api::<Namespace>::all(client.clone()).get_opt(name).await.map_err(doing("reading a hub namespace"))?;
+        if on_hub.is_none() || status.hub_namespaces.iter().any(|n| n == name) {
+            continue;
         }
+        let by: Vec<String> = (placements.items.iter())
+            .filter(|c| {
+                c.spec.resource_selectors.iter().any(|r| r.group.is_empty() && r.kind == "Namespace" && r.name == name)
+            })
+            .map(|c| c.name_any())
+            .collect();
+        plan.refused.push(if by.is_empty() {
+            format!("namespace {name} already exists on the hub; its objects would be placed too")
+        } else {
+            format!("namespace {name} already exists on the hub, placed by ClusterResourcePlacement {}", by.join(", "))
+        });
     }
     status.resources = plan.resources.clone();
     status.workloads = plan.workloads.clone();

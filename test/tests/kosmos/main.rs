@@ -76,7 +76,8 @@ async fn phase(api: &Api<PromotePolicy>, name: &str, want: &str) -> PromotePolic
             let hub = fleet_of(1).hub.client().await;
             let adoption = format!("promotepolicy-{POLICIES}-{name}");
             let a = Api::<ClusterResourceAdoption>::all(hub.clone()).get_opt(&adoption).await.ok().flatten();
-            let crp = Api::<apis::placement::ClusterResourcePlacement>::all(hub).get_opt(&adoption).await.ok().flatten();
+            let crp =
+                Api::<apis::placement::ClusterResourcePlacement>::all(hub).get_opt(&adoption).await.ok().flatten();
             let log = std::fs::read_to_string(fleet_of(1).dir.join("hub-agent.log")).unwrap_or_default();
             let log: Vec<&str> = log.lines().filter(|l| l.contains("adopt") || l.contains("export")).collect();
             eprintln!("hub agent:\n{}", log[log.len().saturating_sub(40)..].join("\n"));

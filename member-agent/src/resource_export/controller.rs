@@ -38,6 +38,8 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("discovering the member's resources: {0}")]
     Discovery(kube::Error),
+    #[error("the namespace selector is invalid: {0}")]
+    Selector(String),
 }
 
 pub struct Exporter {
@@ -101,7 +103,8 @@ async fn namespaces(member: &Client, spec: &ResourceExportSpec) -> Result<Vec<Ex
         return Ok(out);
     }
     let selector = spec.namespaces.selector.clone().unwrap_or_default();
-    let lp = ListParams::default().labels(&label_selector(&selector));
+    let selector = kube::core::Selector::try_from(selector).map_err(|e| Error::Selector(e.to_string()))?;
+    let lp = ListParams::default().labels_from(&selector);
     Ok(api
         .list(&lp)
         .await?
@@ -111,24 +114,18 @@ async fn namespaces(member: &Client, spec: &ResourceExportSpec) -> Result<Vec<Ex
         .collect())
 }
 
-/// A LabelSelector as a list selector string.
-fn label_selector(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> String {
-    let mut parts: Vec<String> = s.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
-    for e in s.match_expressions.iter().flatten() {
-        let values = e.values.clone().unwrap_or_default().join(",");
-        parts.push(match e.operator.as_str() {
-            "In" => format!("{} in ({values})", e.key),
-            "NotIn" => format!("{} notin ({values})", e.key),
-            "Exists" => e.key.clone(),
-            _ => format!("!{}", e.key),
-        });
-    }
-    parts.join(",")
-}
-
 /// Reads everything asked for into a status (but its conditions).
 async fn read(member: &Client, spec: &ResourceExportSpec) -> Result<(ResourceExportStatus, Vec<Listable>), Error> {
-    let mut status = ResourceExportStatus { namespaces: namespaces(member, spec).await?, ..Default::default() };
+    let mut status = ResourceExportStatus::default();
+    match namespaces(member, spec).await {
+        Ok(found) => status.namespaces = found,
+        // Said in the answer: asking again cannot help.
+        Err(Error::Selector(why)) => {
+            status.errors.push(format!("namespaces: {why}"));
+            return Ok((status, Vec::new()));
+        }
+        Err(e) => return Err(e),
+    }
     let kinds = listable(member).await?;
     for ns in status.namespaces.iter().filter(|n| n.found).map(|n| n.name.clone()).collect::<Vec<_>>() {
         for k in &kinds {

@@ -86,36 +86,6 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
 subjects: [{kind: ServiceAccount, name: web, namespace: it-adopt}]
 "#;
 
-/// A resource whose served version (v2, preferred) needs a conversion
-/// webhook that does not answer, so objects stored as v1 cannot be listed.
-const UNLISTABLE: &str = r#"
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.it.flotilla.dev}
-spec:
-  group: it.flotilla.dev
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  scope: Namespaced
-  conversion:
-    strategy: Webhook
-    webhook:
-      conversionReviewVersions: [v1]
-      clientConfig: {url: "https://127.0.0.1:1/convert"}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-  - name: v2
-    served: true
-    storage: false
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: it-adopt-unlistable}
-"#;
-
 /// The app's Pods on the member: uid and restarts by name.
 async fn pods(member: &Client) -> BTreeMap<String, (String, i32)> {
     let list = Api::<Pod>::namespaced(member.clone(), NS).list(&ListParams::default()).await.unwrap();
@@ -353,7 +323,7 @@ async fn a_pod_replaced_while_the_adoption_watches_fails_it_and_hands_everything
 }
 
 #[tokio::test]
-async fn a_namespace_placed_from_the_hub_an_object_too_large_or_a_resource_unlistable_is_not_adopted() {
+async fn a_namespace_placed_from_the_hub_or_holding_an_object_too_large_to_export_is_not_adopted() {
     let f = fleet();
     let (hub, member) = (f.hub.client().await, f.members[1].client().await);
     // A namespace the hub already places on member-2.
@@ -373,25 +343,8 @@ async fn a_namespace_placed_from_the_hub_an_object_too_large_or_a_resource_unlis
     );
     on_member.apply_yaml(&big).await.unwrap();
 
-    // A namespace holding an object of a resource the member cannot list: its
-    // served version needs a conversion webhook that does not answer.
-    on_member.apply_yaml(UNLISTABLE).await.unwrap();
-    let widgets =
-        kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("it.flotilla.dev", "v1", "Widget"));
-    wait::until("the Widget CRD established", TIMEOUT, || async {
-        let w = DynamicObject::new("w", &widgets).within("it-adopt-unlistable").data(json!({"spec": {"size": 1}}));
-        let api: Api<DynamicObject> = Api::namespaced_with(member.clone(), "it-adopt-unlistable", &widgets);
-        Ok(api.create(&Default::default(), &w).await.ok().map(|_| ()))
-    })
-    .await
-    .unwrap();
-
     let adoptions: Api<ClusterResourceAdoption> = Api::all(hub.clone());
-    for (name, ns) in [
-        ("it-adopt-placed", "it-adopt-placed"),
-        ("it-adopt-big", "it-adopt-big"),
-        ("it-adopt-unlistable", "it-adopt-unlistable"),
-    ] {
+    for (name, ns) in [("it-adopt-placed", "it-adopt-placed"), ("it-adopt-big", "it-adopt-big")] {
         let a: ClusterResourceAdoption = serde_json::from_value(json!({
             "apiVersion": "placement.kubernetes-fleet.io/v1alpha1", "kind": "ClusterResourceAdoption",
             "metadata": {"name": name}, "spec": {"clusterName": "member-2", "namespaces": {"names": [ns]},
@@ -409,13 +362,9 @@ async fn a_namespace_placed_from_the_hub_an_object_too_large_or_a_resource_unlis
     assert!(c.message.contains("ConfigMap it-adopt-big/big cannot be exported: too large to export"), "{}", c.message);
     let cm = big.resources.iter().find(|r| r.reference.name == "big").unwrap();
     assert_eq!(cm.result, AdoptionResult::Failed);
-    let unlistable = wait_phase(&hub, "it-adopt-unlistable", AdoptionPhase::Failed).await.status.unwrap();
-    let c = conditions::find(&unlistable.conditions, p::ADOPTION_DISCOVERED).unwrap();
-    assert_eq!(c.reason, p::REASON_ADOPTION_NOT_EXPORTABLE);
-    assert!(c.message.contains("could not export widgets.it.flotilla.dev: "), "{}", c.message);
     // Nothing changed: no placement made, the hub's own placement untouched, nothing taken on the member.
     let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
-    for name in ["it-adopt-placed-adopted", "it-adopt-big-adopted", "it-adopt-unlistable-adopted"] {
+    for name in ["it-adopt-placed-adopted", "it-adopt-big-adopted"] {
         assert!(crps.get_opt(name).await.unwrap().is_none(), "{name}");
     }
     assert!(Api::<Namespace>::all(hub.clone()).get_opt("it-adopt-big").await.unwrap().is_none());
@@ -446,4 +395,33 @@ async fn adopting_from_a_cluster_not_in_the_fleet_or_a_missing_namespace_changes
     assert_eq!(c.reason, p::REASON_ADOPTION_NOT_EXPORTABLE);
     assert!(c.message.contains("namespace it-no-such-namespace does not exist on cluster member-2"), "{}", c.message);
     assert!(Api::<ClusterResourcePlacement>::all(hub.clone()).get_opt("it-adopt-missing").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_dry_run_by_namespace_selector_plans_the_labelled_namespaces_only() {
+    let f = fleet();
+    let (hub, member) = (f.hub.client().await, f.members[2].client().await);
+    let mut on_member = Applier::new(member.clone());
+    on_member
+        .apply_yaml(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: it-adopt-sel-a, labels: {it-team: sel}}\n---\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: it-adopt-sel-a}\ndata: {k: v}\n---\n\
+             apiVersion: v1\nkind: Namespace\nmetadata: {name: it-adopt-sel-b, labels: {it-team: other}}\n---\n\
+             apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: it-adopt-sel-b}\ndata: {k: v}\n",
+        )
+        .await
+        .unwrap();
+    let a: ClusterResourceAdoption = serde_json::from_value(json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1alpha1", "kind": "ClusterResourceAdoption",
+        "metadata": {"name": "it-adopt-sel"},
+        "spec": {"clusterName": "member-3", "namespaces": {"selector": {"matchLabels": {"it-team": "sel"}}}, "mode": "DryRun"}}))
+    .unwrap();
+    Api::<ClusterResourceAdoption>::all(hub.clone()).create(&Default::default(), &a).await.unwrap();
+    let status = wait_phase(&hub, "it-adopt-sel", AdoptionPhase::Diffing).await.status.unwrap();
+    let planned: Vec<(&str, &str)> = (status.resources.iter())
+        .filter(|r| r.result == AdoptionResult::Planned)
+        .map(|r| (r.reference.namespace.as_str(), r.reference.name.as_str()))
+        .collect();
+    assert!(planned.contains(&("it-adopt-sel-a", "a")), "{planned:?}");
+    assert!(planned.iter().all(|(ns, _)| *ns == "it-adopt-sel-a"), "only the labelled namespace: {planned:?}");
 }

@@ -1,8 +1,10 @@
-//! Kosmos's PromotePolicy, applied as the seeds write it (seed 000's
-//! manifests from config/samples, unchanged): a fleet of its own with one
-//! real member, labelled with the Kosmos cluster name the seed uses, so the
-//! shared fleet's sample test (which applies the same manifests) never
-//! promotes anything.
+//! Adoption tests that need a fleet of their own (one real member):
+//! - Kosmos's PromotePolicy applied as the seeds write it (seed 000's
+//!   manifests from config/samples, unchanged), the member labelled with the
+//!   Kosmos cluster name the seed uses, so the shared fleet's sample test
+//!   (which applies the same manifests) never promotes anything;
+//! - a resource the member cannot list, which would stall every namespace
+//!   deletion on a shared member while it exists.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,9 @@ use kube::{
 use serde_json::json;
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+/// One test at a time on the member: while the unlistable resource exists,
+/// every list of it fails, so another test's export would fail too.
+static MEMBER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// Where the test applies the policies (the seeds name no namespace).
 const POLICIES: &str = "it-kosmos";
 
@@ -62,6 +67,36 @@ spec:
     port: 80
     targetPort: 80
   type: ClusterIP
+"#;
+
+/// A resource whose served version (v2, preferred) needs a conversion
+/// webhook that does not answer, so objects stored as v1 cannot be listed.
+const UNLISTABLE: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.it.flotilla.dev}
+spec:
+  group: it.flotilla.dev
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  conversion:
+    strategy: Webhook
+    webhook:
+      conversionReviewVersions: [v1]
+      clientConfig: {url: "https://127.0.0.1:1/convert"}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+  - name: v2
+    served: true
+    storage: false
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: it-adopt-unlistable}
 "#;
 
 async fn phase(api: &Api<PromotePolicy>, name: &str, want: &str) -> PromotePolicy {
@@ -115,6 +150,7 @@ async fn pods(member: &Client) -> BTreeMap<String, (String, i32)> {
 
 #[tokio::test]
 async fn the_seed_promote_policy_promotes_nginx_without_restarts_and_its_rollback_hands_it_back() {
+    let _member = MEMBER.lock().await;
     let f = fleet_of(1);
     let (hub, member) = (f.hub.client().await, f.members[0].client().await);
     let mut on_member = Applier::new(member.clone());
@@ -177,4 +213,51 @@ async fn the_seed_promote_policy_promotes_nginx_without_restarts_and_its_rollbac
     let waiting = phase(&policies, "promote-policy-sample", "Prechecking").await.status.unwrap();
     let why = waiting.precheck_errors.unwrap_or_default().join("; ");
     assert!(why.contains("cluster member-cluster1 is not a member of the fleet"), "{why}");
+}
+
+#[tokio::test]
+async fn a_namespace_holding_an_object_the_member_cannot_list_is_not_adopted_and_nothing_changes() {
+    let _member = MEMBER.lock().await;
+    let f = fleet_of(1);
+    let (hub, member) = (f.hub.client().await, f.members[0].client().await);
+    let mut on_member = Applier::new(member.clone());
+    on_member.apply_yaml(UNLISTABLE).await.unwrap();
+    let widgets =
+        kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("it.flotilla.dev", "v1", "Widget"));
+    let in_ns: Api<DynamicObject> = Api::namespaced_with(member.clone(), "it-adopt-unlistable", &widgets);
+    wait::until("the Widget CRD established", TIMEOUT, || async {
+        let w = DynamicObject::new("w", &widgets).within("it-adopt-unlistable").data(json!({"spec": {"size": 1}}));
+        Ok(in_ns.create(&Default::default(), &w).await.ok().map(|_| ()))
+    })
+    .await
+    .unwrap();
+    let a: ClusterResourceAdoption = serde_json::from_value(json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1alpha1", "kind": "ClusterResourceAdoption",
+        "metadata": {"name": "it-adopt-unlistable"},
+        "spec": {"clusterName": f.members[0].name, "namespaces": {"names": ["it-adopt-unlistable"]}}}))
+    .unwrap();
+    let adoptions: Api<ClusterResourceAdoption> = Api::all(hub.clone());
+    adoptions.create(&Default::default(), &a).await.unwrap();
+    let failed = wait::until("the adoption refused", TIMEOUT, || async {
+        let a = adoptions.get("it-adopt-unlistable").await?;
+        Ok(a.status.filter(|s| s.phase == Some(apis::placement::AdoptionPhase::Failed)))
+    })
+    .await
+    .unwrap();
+    let c = apis::conditions::find(&failed.conditions, apis::conditions::placement::ADOPTION_DISCOVERED).unwrap();
+    assert_eq!(c.reason, apis::conditions::placement::REASON_ADOPTION_NOT_EXPORTABLE);
+    assert!(c.message.contains("could not export widgets.it.flotilla.dev: "), "{}", c.message);
+    let crps: Api<apis::placement::ClusterResourcePlacement> = Api::all(hub.clone());
+    assert!(crps.get_opt("it-adopt-unlistable").await.unwrap().is_none(), "no placement made");
+    assert!(Api::<Namespace>::all(hub.clone()).get_opt("it-adopt-unlistable").await.unwrap().is_none());
+    // Leave the member as found: a resource that cannot be listed stalls namespace deletion.
+    in_ns.delete("w", &Default::default()).await.unwrap();
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(member.clone());
+    crds.delete("widgets.it.flotilla.dev", &Default::default()).await.unwrap();
+    wait::until("the Widget CRD gone", TIMEOUT, || async {
+        Ok(crds.get_opt("widgets.it.flotilla.dev").await?.is_none().then_some(()))
+    })
+    .await
+    .unwrap();
 }

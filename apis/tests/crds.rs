@@ -70,6 +70,8 @@ fn every_kind_has_a_crd_stored_as_its_upstream_stores_it() {
                 "ClusterResourcePlacementDisruptionBudget",
                 "ClusterResourceAdoption",
                 "ResourceExport",
+                "ClusterResourcePlacementMigration",
+                "ResourcePlacementMigration",
             ][..],
         ),
         ("kosmos.io", &["PromotePolicy"][..]),
@@ -92,7 +94,13 @@ fn every_kind_has_a_crd_stored_as_its_upstream_stores_it() {
         }
     }
     // KubeFleet's kinds are stored as v1beta1; Flotilla's own and Kosmos's are alpha only.
-    let alpha = ["ClusterResourceAdoption", "ResourceExport", "PromotePolicy"];
+    let alpha = [
+        "ClusterResourceAdoption",
+        "ResourceExport",
+        "ClusterResourcePlacementMigration",
+        "ResourcePlacementMigration",
+        "PromotePolicy",
+    ];
     for c in crd::all() {
         let storage: Vec<_> = c.spec.versions.iter().filter(|v| v.storage).map(|v| v.name.as_str()).collect();
         let want = if alpha.contains(&c.spec.names.kind.as_str()) { "v1alpha1" } else { "v1beta1" };

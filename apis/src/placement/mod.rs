@@ -44,6 +44,7 @@ mod envelope;
 mod eviction;
 mod export;
 mod manifest;
+mod migration;
 mod overrides;
 mod overridesnapshot;
 mod policy;
@@ -63,6 +64,7 @@ pub use envelope::*;
 pub use eviction::*;
 pub use export::*;
 pub use manifest::*;
+pub use migration::*;
 pub use overrides::*;
 pub use overridesnapshot::*;
 pub use policy::*;
@@ -109,7 +111,12 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
 /// Flotilla's own kinds of this group, which KubeFleet has not: alpha,
 /// served and stored as v1alpha1 only.
 pub fn flotilla_crds() -> Vec<CustomResourceDefinition> {
-    vec![ClusterResourceAdoption::crd(), ResourceExport::crd()]
+    vec![
+        ClusterResourceAdoption::crd(),
+        ResourceExport::crd(),
+        ClusterResourcePlacementMigration::crd(),
+        ResourcePlacementMigration::crd(),
+    ]
 }
 
 /// The CRDs a member cluster needs: AppliedWork, the owner of placed objects.

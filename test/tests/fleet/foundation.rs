@@ -182,6 +182,24 @@ const CASES: &[Case] = &[
                    "spec":{"clusterName":"nowhere","namespaces":{"names":["app"],"selector":{}},"mode":"DryRun"}}"#,
         names: &["spec.namespaces", "exactly one of names and selector must be set"],
     },
+    Case {
+        what: "migration steps that do not increase",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourcePlacementMigration","metadata":{"name":"it-crpm"},"spec":{"placementName":"web","from":{"clusterNames":["member-1"]},"to":{"clusterNames":["member-2"]},"traffic":{"backendRef":{"kind":"TrafficManagerBackend","name":"b","namespace":"app"},"steps":[{"weight":0},{"weight":50},{"weight":100}]}}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourcePlacementMigration","metadata":{"name":"it-crpm-bad"},"spec":{"placementName":"web","from":{"clusterNames":["member-1"]},"to":{"clusterNames":["member-2"]},"traffic":{"backendRef":{"kind":"TrafficManagerBackend","name":"b","namespace":"app"},"steps":[{"weight":0},{"weight":50},{"weight":50},{"weight":100}]}}}"#,
+        names: &["spec.traffic.steps", "steps' weights must increase"],
+    },
+    Case {
+        what: "a migration step above 100",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourcePlacementMigration","metadata":{"name":"it-crpm-w"},"spec":{"placementName":"web","from":{"clusterNames":["member-1"]},"to":{"clusterNames":["member-2"]},"traffic":{"backendRef":{"kind":"TrafficManagerBackend","name":"b","namespace":"app"},"steps":[{"weight":100}]}}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourcePlacementMigration","metadata":{"name":"it-crpm-w-bad"},"spec":{"placementName":"web","from":{"clusterNames":["member-1"]},"to":{"clusterNames":["member-2"]},"traffic":{"backendRef":{"kind":"TrafficManagerBackend","name":"b","namespace":"app"},"steps":[{"weight":0},{"weight":150}]}}}"#,
+        names: &["spec.traffic.steps", "each step's weight is a percentage, 0 to 100"],
+    },
+    Case {
+        what: "a Probe gate without its probe",
+        valid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourcePlacementMigration","metadata":{"name":"it-crpm-g"},"spec":{"placementName":"web","from":{"clusterNames":["member-1"]},"to":{"clusterNames":["member-2"]},"healthGates":[{"type":"Probe","probe":{"url":"/","minSuccessRatio":"0.99"}}]}}"#,
+        invalid: r#"{"apiVersion":"placement.kubernetes-fleet.io/v1alpha1","kind":"ClusterResourcePlacementMigration","metadata":{"name":"it-crpm-g-bad"},"spec":{"placementName":"web","from":{"clusterNames":["member-1"]},"to":{"clusterNames":["member-2"]},"healthGates":[{"type":"Probe"}]}}"#,
+        names: &["spec.healthGates[0]", "a Probe gate needs probe"],
+    },
 ];
 
 #[tokio::test]

@@ -7,6 +7,7 @@ pub mod eviction;
 pub mod history;
 pub mod membership;
 pub mod metrics;
+pub mod migration;
 pub mod overrides;
 pub mod placement;
 pub mod resources;

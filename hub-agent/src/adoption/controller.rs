@@ -13,7 +13,11 @@
 //! the hub namespaces and templates go → Released. Nothing on the member is
 //! ever deleted.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+    time::Duration,
+};
 
 use apis::{
     cluster::{MemberCluster, member_namespace},
@@ -37,7 +41,7 @@ use k8s_openapi::{
 use kube::{
     Api, Client, Resource, ResourceExt,
     api::{DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams},
-    runtime::{Controller, controller::Action, reflector::ObjectRef, watcher},
+    runtime::{Controller, WatchStreamExt, controller::Action, reflector::ObjectRef, watcher},
 };
 use serde_json::{Value, json};
 use tracing::{info, warn};
@@ -603,6 +607,24 @@ fn objects_count(s: &AdoptionStatus) -> usize {
     s.resources.iter().filter(|r| r.result != AdoptionResult::Excluded).count()
 }
 
+/// Member clusters whose labels, joining or deletion changed: what decides
+/// whether an adoption or a policy may start (heartbeats, which change
+/// neither, wake nothing).
+pub(crate) fn member_changes(
+    client: &Client,
+) -> impl futures::Stream<Item = Result<MemberCluster, watcher::Error>> + Send + use<> {
+    let fingerprint = |m: &MemberCluster| {
+        let mut h = DefaultHasher::new();
+        m.labels().hash(&mut h);
+        m.metadata.deletion_timestamp.is_some().hash(&mut h);
+        m.status.as_ref().is_some_and(|s| conditions::is_true(&s.conditions, c::JOINED)).hash(&mut h);
+        Some(h.finish())
+    };
+    watcher::watcher(Api::<MemberCluster>::all(client.clone()), watcher::Config::default())
+        .touched_objects()
+        .predicate_filter(fingerprint, Default::default())
+}
+
 fn error_policy(a: Arc<ClusterResourceAdoption>, e: &Error, ctx: Arc<Context>) -> Action {
     warn!(adoption = %a.name_any(), error = %e, "adoption failed; retrying");
     ctx.reconciles.failed(CONTROLLER);
@@ -623,7 +645,7 @@ pub async fn run(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
             |c| c.labels().get(labels::ADOPTION).map(|n| ObjectRef::new(n)),
         )
         // A cluster that joins wakes the adoptions waiting for it.
-        .watches(Api::<MemberCluster>::all(client.clone()), watcher::Config::default(), move |m| {
+        .watches_stream(member_changes(&client), move |m| {
             (by_cluster.state().into_iter())
                 .filter(|a| {
                     a.spec.cluster_name == m.name_any()

@@ -165,7 +165,7 @@ pub async fn run(client: Client, reconciles: Reconciles) -> anyhow::Result<()> {
     let policies = controller.store();
     controller
         // A member joining or labelled may be the cluster a waiting policy names.
-        .watches(Api::<MemberCluster>::all(client.clone()), watcher::Config::default(), move |_| {
+        .watches_stream(super::controller::member_changes(&client), move |_| {
             (policies.state().into_iter())
                 .filter(|p| p.status.as_ref().is_none_or(|s| s.phase == kosmos::PHASE_PRECHECKING))
                 .map(|p| ObjectRef::from_obj(&*p))

@@ -164,10 +164,6 @@ async fn the_seed_promote_policy_promotes_nginx_without_restarts_and_its_rollbac
     .unwrap();
     let before = pods(&member).await;
 
-    // The seed's cluster name is the member's, by a label.
-    let members: Api<apis::cluster::MemberCluster> = Api::all(hub.clone());
-    let patch = json!({"metadata": {"labels": {labels::KOSMOS_CLUSTER_NAME: "cluster-36-28"}}});
-    members.patch(&f.members[0].name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
     let ns = Namespace {
         metadata: kube::api::ObjectMeta { name: Some(POLICIES.into()), ..Default::default() },
         ..Default::default()
@@ -176,6 +172,13 @@ async fn the_seed_promote_policy_promotes_nginx_without_restarts_and_its_rollbac
 
     let policies: Api<PromotePolicy> = Api::namespaced(hub.clone(), POLICIES);
     apply_sample(&hub, "kosmos_v1alpha1_promotepolicy_example.yaml").await;
+    // No member is called cluster-36-28 yet: the policy waits, saying so.
+    let waiting = phase(&policies, "promote-policy-example", "Prechecking").await.status.unwrap();
+    assert!(waiting.precheck_errors.unwrap_or_default().join("").contains("cluster cluster-36-28 is not a member"));
+    // The seed's cluster name becomes the member's by a label, which wakes the policy.
+    let members: Api<apis::cluster::MemberCluster> = Api::all(hub.clone());
+    let patch = json!({"metadata": {"labels": {labels::KOSMOS_CLUSTER_NAME: "cluster-36-28"}}});
+    members.patch(&f.members[0].name, &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
     let done = phase(&policies, "promote-policy-example", "Completed").await.status.unwrap();
     let progress = done.progress.unwrap();
     assert!(progress.items_backed_up >= 2 && progress.items_backed_up == progress.total_items, "{progress:?}");

@@ -17,19 +17,9 @@ use apis::{
 /// The longest name a placement may have (it is carried in labels).
 const MAX_PLACEMENT_NAME: usize = 63;
 
-/// The adoption made for policy `namespace/name`.
+/// The adoption made for policy `namespace/name` (also its placement's name, so it fits one).
 pub fn adoption_name(namespace: &str, name: &str) -> String {
-    let full = format!("promotepolicy-{namespace}-{name}");
-    if full.len() <= MAX_PLACEMENT_NAME {
-        return full;
-    }
-    // Long names keep a readable prefix and a stable hash of the rest.
-    let hash = format!("{:08x}", fnv(full.as_bytes()));
-    format!("{}-{hash}", full[..MAX_PLACEMENT_NAME - 9].trim_end_matches('-'))
-}
-
-fn fnv(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c9dc5u32, |h, b| (h ^ *b as u32).wrapping_mul(0x01000193))
+    super::names::fit(&format!("promotepolicy-{namespace}-{name}"), MAX_PLACEMENT_NAME)
 }
 
 /// The adoption's spec, or why the policy cannot be honoured (Kosmos's precheck errors).

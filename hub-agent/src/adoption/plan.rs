@@ -37,13 +37,7 @@ impl Plan {
 
 /// The ResourceEnvelope holding the template of `r` on the hub.
 pub fn envelope_name(r: &ObjectReference) -> String {
-    let name = format!("adopted-{}-{}", r.kind.to_lowercase(), r.name);
-    if name.len() <= 253 {
-        return name;
-    }
-    // Too long for a name: a readable prefix and a stable hash of the whole.
-    let hash = name.bytes().fold(0x811c9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x01000193));
-    format!("{}-{hash:08x}", &name[..244])
+    super::names::fit(&format!("adopted-{}-{}", r.kind.to_lowercase(), r.name), 253)
 }
 
 pub fn plan(spec: &AdoptionSpec, export: &ResourceExportStatus) -> Plan {

@@ -18,6 +18,7 @@ pub mod kwok;
 pub mod loadbalancer;
 pub mod migration;
 pub mod pki;
+pub mod pods;
 pub mod ports;
 pub mod probe;
 pub mod process;

@@ -10,13 +10,10 @@ use std::collections::BTreeMap;
 
 use apis::{kosmos::PromotePolicy, labels, placement::ClusterResourceAdoption};
 use fleet::{apply::Applier, assets, shared::fleet_of, wait};
-use k8s_openapi::api::{
-    apps::v1::Deployment,
-    core::v1::{Namespace, Pod},
-};
+use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
 use kube::{
     Api, Client, ResourceExt,
-    api::{DynamicObject, ListParams, Patch, PatchParams, PostParams},
+    api::{DynamicObject, Patch, PatchParams, PostParams},
 };
 use serde_json::json;
 
@@ -137,15 +134,7 @@ async fn apply_sample(hub: &Client, file: &str) {
 }
 
 async fn pods(member: &Client) -> BTreeMap<String, (String, i32)> {
-    let list = Api::<Pod>::namespaced(member.clone(), "nginx-test").list(&ListParams::default()).await.unwrap();
-    list.items
-        .iter()
-        .map(|p| {
-            let restarts =
-                p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum();
-            (p.name_any(), (p.uid().unwrap(), restarts))
-        })
-        .collect()
+    fleet::pods::identities(member, "nginx-test").await.unwrap()
 }
 
 #[tokio::test]

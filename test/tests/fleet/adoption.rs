@@ -86,17 +86,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
 subjects: [{kind: ServiceAccount, name: web, namespace: it-adopt}]
 "#;
 
-/// The app's Pods on the member: uid and restarts by name.
 async fn pods(member: &Client) -> BTreeMap<String, (String, i32)> {
-    let list = Api::<Pod>::namespaced(member.clone(), NS).list(&ListParams::default()).await.unwrap();
-    list.items
-        .iter()
-        .map(|p| {
-            let restarts =
-                p.status.iter().flat_map(|s| s.container_statuses.iter().flatten()).map(|c| c.restart_count).sum();
-            (p.name_any(), (p.uid().unwrap(), restarts))
-        })
-        .collect()
+    fleet::pods::identities(member, NS).await.unwrap()
 }
 
 async fn wait_phase(hub: &Client, name: &str, phase: AdoptionPhase) -> ClusterResourceAdoption {

@@ -3,13 +3,13 @@
 //! placement (ClusterResourcePlacement/ResourcePlacement → snapshots →
 //! bindings → Works).
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use apis::placement::{ClusterResourceOverride, ResourceOverride};
 use clap::Parser;
 use flotilla_runtime::{Readiness, Supervisor, admin::AdminArgs, client};
 use hub_agent::{
-    adoption, eviction, membership, metrics, overrides,
+    adoption, eviction, membership, metrics, migration, overrides,
     placement::{
         self,
         family::{Cluster, Namespaced},
@@ -104,9 +104,12 @@ async fn main() -> anyhow::Result<()> {
     tasks.spawn("staged update runs", stagedupdate::controller::run::<Namespaced>(hub.clone(), reconciles.clone()));
     tasks.spawn("resource overrides", overrides::controller::run::<ResourceOverride>(hub.clone(), reconciles.clone()));
     tasks.spawn("service imports", traffic::imports::controller::run(hub.clone(), reconciles.clone()));
+    // The data plane feeds the recordings the migrations start.
+    let recorder = Arc::new(traffic::dataplane::recording::Recorder::default());
+    tasks.spawn("migrations", migration::controller::run(hub.clone(), recorder.clone(), reconciles.clone()));
     tasks.spawn(
         "traffic profiles",
-        traffic::profiles::controller::run(hub.clone(), args.traffic, traffic_metrics, reconciles),
+        traffic::profiles::controller::run(hub.clone(), args.traffic, traffic_metrics, recorder, reconciles),
     );
     let placement_tx = placement_ready.0;
     tasks.spawn(

@@ -8,11 +8,16 @@ use k8s_openapi::{
     apimachinery::pkg::{api::resource::Quantity, apis::meta::v1::ObjectMeta},
 };
 
+/// An image no kubelet could pull: kwok leaves a Pod whose first container
+/// runs it Pending and not Ready, so its workload never becomes available.
+pub const BAD_IMAGE: &str = "registry.invalid/no-such-image:1";
+
 /// kwok manages only Nodes carrying this annotation.
 pub const NODE_ANNOTATION: (&str, &str) = ("kwok.x-k8s.io/node", "fake");
 
 /// The stages kwok runs: a Node becomes Ready, a Pod on a node becomes Running
-/// and Ready, a deleted Pod goes away (there is no kubelet to finish it).
+/// and Ready (unless it runs `BAD_IMAGE`), a deleted Pod goes away (there is
+/// no kubelet to finish it).
 pub const STAGES: &str = r#"apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
@@ -65,6 +70,9 @@ spec:
     - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
       operator: 'NotIn'
       values: ['True']
+    - key: '.spec.containers.[0].image'
+      operator: 'NotIn'
+      values: ['registry.invalid/no-such-image:1']
   next:
     statusTemplate: |
       {{ $now := Now }}
@@ -137,5 +145,13 @@ pub fn node(name: &str, cpu: &str, memory: &str) -> Node {
             allocatable: Some(resources),
             ..Default::default()
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stages_leave_the_bad_image_pending() {
+        assert!(super::STAGES.contains(&format!("values: ['{}']", super::BAD_IMAGE)));
     }
 }

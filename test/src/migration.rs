@@ -10,14 +10,11 @@
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
-use crate::{agents, apply::Applier, probe, wait};
+use crate::{agents, apply::Applier, load::Load, probe, wait};
 use apis::{
     cluster::MemberCluster,
     conditions::{self, networking as n, placement as p},
@@ -170,14 +167,7 @@ async fn wait_traffic(addr: SocketAddr, members: &[&str], what: &str) -> anyhow:
     .await
 }
 
-/// What the migration's load saw.
-#[derive(Clone, Debug, Default)]
-pub struct Outcome {
-    pub requests: usize,
-    pub failed: usize,
-    /// Answers by member.
-    pub answered: BTreeMap<String, usize>,
-}
+pub use crate::load::Outcome;
 
 /// Runs the tutorial on a fleet with `hub`, `m1` (joined) and `m2` (not yet
 /// joined); `say` gets one line per step and, about twice a second, the
@@ -228,47 +218,33 @@ pub async fn run(
     wait_traffic(addr, &["member-1"], "traffic on member-1").await?;
 
     // From here on a steady load; every answer counted.
-    let (stop, answered, failed) =
-        (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(BTreeMap::new())), Arc::new(AtomicUsize::new(0)));
-    let load = {
-        let (stop, answered, failed) = (stop.clone(), answered.clone(), failed.clone());
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                match probe::get(addr, "/").await {
-                    Ok((200, body)) => *answered.lock().expect("answers").entry(body).or_insert(0usize) += 1,
-                    _ => {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-    };
+    let load = Load::start(addr, Duration::from_millis(5));
+    let counts = load.counts();
 
     // The split over each step, said when the step is done.
     let checkpoint = {
-        let (answered, failed, say) = (answered.clone(), failed.clone(), say.clone());
+        let (counts, say) = (counts.clone(), say.clone());
         let mark = Mutex::new(BTreeMap::<String, usize>::new());
         move || {
-            let now = answered.lock().expect("answers").clone();
+            let now = counts.now();
             let mut before = mark.lock().expect("mark");
-            let window = now.iter().map(|(m, n)| (m.clone(), n - before.get(m).copied().unwrap_or(0))).collect();
-            let failed = failed.load(Ordering::Relaxed);
-            say(Line::Checkpoint { requests: now.values().sum::<usize>() + failed, failed, window });
-            *before = now;
+            let window =
+                now.answered.iter().map(|(m, n)| (m.clone(), n - before.get(m).copied().unwrap_or(0))).collect();
+            say(Line::Checkpoint { requests: now.requests, failed: now.failed, window });
+            *before = now.answered;
         }
     };
     let reporter = {
-        let (stop, answered, failed, say) = (stop.clone(), answered.clone(), failed.clone(), say.clone());
+        let say = say.clone();
         tokio::spawn(async move {
             let mut before: BTreeMap<String, usize> = BTreeMap::new();
-            while !stop.load(Ordering::Relaxed) {
+            loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                let now = answered.lock().expect("answers").clone();
-                let failed = failed.load(Ordering::Relaxed);
-                let window = now.iter().map(|(m, n)| (m.clone(), n - before.get(m).copied().unwrap_or(0))).collect();
-                say(Line::Split { requests: now.values().sum::<usize>() + failed, failed, window });
-                before = now;
+                let now = counts.now();
+                let window =
+                    now.answered.iter().map(|(m, n)| (m.clone(), n - before.get(m).copied().unwrap_or(0))).collect();
+                say(Line::Split { requests: now.requests, failed: now.failed, window });
+                before = now.answered;
             }
         })
     };
@@ -377,10 +353,6 @@ pub async fn run(
     wait_traffic(addr, &["member-2"], "member-2 serves after cleanup").await?;
 
     checkpoint();
-    stop.store(true, Ordering::Relaxed);
-    load.await?;
-    reporter.await?;
-    let answered = answered.lock().expect("answers").clone();
-    let requests = answered.values().sum::<usize>() + failed.load(Ordering::Relaxed);
-    Ok(Outcome { requests, failed: failed.load(Ordering::Relaxed), answered })
+    reporter.abort();
+    Ok(load.stop().await)
 }

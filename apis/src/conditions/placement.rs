@@ -273,3 +273,33 @@ pub const REASON_EXPORT_SUCCEEDED: &str = "ExportSucceeded";
 pub const REASON_EXPORT_FAILED: &str = "ExportFailed";
 pub const REASON_EXPORT_RELEASED: &str = "ReleaseSucceeded";
 pub const REASON_EXPORT_RELEASE_FAILED: &str = "ReleaseFailed";
+
+// Migrations (Flotilla's ClusterResourcePlacementMigration and ResourcePlacementMigration).
+
+/// The spec can be carried out: the placement, clusters and backend are there.
+pub const MIGRATION_ACCEPTED: &str = "Accepted";
+/// The move goes on (False: held, by a gate, a budget, a suspend or a timeout).
+pub const MIGRATION_PROGRESSING: &str = "Progressing";
+/// The application runs on the targets and the sources are retired
+/// (False once it rolled back or failed).
+pub const MIGRATION_SUCCEEDED: &str = "Succeeded";
+
+pub const REASON_MIGRATION_ACCEPTED: &str = "MigrationAccepted";
+pub const REASON_MIGRATION_PLACEMENT_NOT_FOUND: &str = "PlacementNotFound";
+pub const REASON_MIGRATION_PLACEMENT_NOT_SUPPORTED: &str = "PlacementTypeNotSupported";
+pub const REASON_MIGRATION_INVALID_CLUSTERS: &str = "InvalidClusters";
+pub const REASON_MIGRATION_SOURCE_NOT_PLACED: &str = "SourceNotPlaced";
+pub const REASON_MIGRATION_BACKEND_NOT_FOUND: &str = "BackendNotFound";
+pub const REASON_MIGRATION_CLEANUP_NOT_SUPPORTED: &str = "SourceCleanupNotSupported";
+pub const REASON_MIGRATION_ALREADY_RUNNING: &str = "AnotherMigrationRunning";
+pub const REASON_MIGRATION_WAITING: &str = "Waiting";
+pub const REASON_MIGRATION_PROGRESSING: &str = "Progressing";
+pub const REASON_MIGRATION_SUSPENDED: &str = "Suspended";
+pub const REASON_MIGRATION_GATE_FAILED: &str = "HealthGateFailed";
+pub const REASON_MIGRATION_TIMED_OUT: &str = "StepTimedOut";
+pub const REASON_MIGRATION_ABORTED: &str = "Aborted";
+pub const REASON_MIGRATION_DELETED: &str = "MigrationDeleted";
+pub const REASON_MIGRATION_PLACEMENT_DELETED: &str = "PlacementDeleted";
+pub const REASON_MIGRATION_SUCCEEDED: &str = "MigrationSucceeded";
+pub const REASON_MIGRATION_ROLLED_BACK: &str = "RolledBack";
+pub const REASON_MIGRATION_ROLLING_BACK: &str = "RollingBack";

@@ -23,3 +23,6 @@ pub const STAGED_UPDATE_RUN: &str = "kubernetes-fleet.io/stagedupdaterun-finaliz
 /// On a Kosmos PromotePolicy: held until the ClusterResourceAdoption made for
 /// it is deleted (a cluster-scoped object cannot be owned by a namespaced one).
 pub const PROMOTE_POLICY_CLEANUP: &str = "flotilla.dev/promote-policy-cleanup";
+/// On a migration: held until its taints and weight override are cleaned up
+/// (and, if deleted mid-way, until it has rolled back).
+pub const MIGRATION_CLEANUP: &str = "flotilla.dev/migration-cleanup";

@@ -122,3 +122,13 @@ pub const PROMOTE_POLICY: &str = "flotilla.dev/promote-policy";
 /// Flotilla, on a MemberCluster: the name Kosmos knows the cluster by, so a
 /// PromotePolicy's `clusterName` written for Kosmos finds it unchanged.
 pub const KOSMOS_CLUSTER_NAME: &str = "flotilla.dev/kosmos-cluster-name";
+
+/// Flotilla, a NoSchedule taint on a MemberCluster that a migration moves a
+/// placement away from (its sources, or its targets after a rollback). Unlike
+/// other taints it keeps away only the placement its value names
+/// (`migration::taint_value`), so other placements still land there.
+pub const MIGRATION_TAINT: &str = "flotilla.dev/migrating-away";
+
+/// Flotilla, on the ResourceOverride a migration writes its export weights
+/// with: the migration's name (a ResourcePlacementMigration's is in the same namespace).
+pub const MIGRATION: &str = "flotilla.dev/migration";

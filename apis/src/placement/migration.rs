@@ -255,8 +255,8 @@ pub enum SourceCleanupPolicy {
     Evict,
     /// Leave the sources' objects where they are; only the placement leaves.
     Abandon,
-    /// Evict, then delete the source MemberCluster once nothing else is placed
-    /// there, keeping its resources (seed 002's last step).
+    /// Delete the source MemberCluster once no other placement is on it: it
+    /// leaves the fleet keeping the application's objects (seed 002's last step).
     LeaveFleet,
 }
 
@@ -314,6 +314,14 @@ pub struct MigrationStatus {
     pub current_step: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_weight: Option<i32>,
+    /// When the current step's weights were written, when the data plane
+    /// served them, and since when its gates have passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_started: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_served: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_passed: Option<Time>,
     /// The clusters resolved, comma-separated (for `kubectl get`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub from_clusters: String,
@@ -366,7 +374,7 @@ pub enum MigrationRole {
 pub struct Measurements {
     pub requests: i64,
     pub failed_requests: i64,
-    /// The longest time with no successful request, in milliseconds.
+    /// The longest time from a failed request to the next successful one, in milliseconds.
     pub longest_no_success_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_ms: Option<f64>,

@@ -1,6 +1,9 @@
 //! Whether a step may go on: every health gate is checked at every step.
 //! A gate passes, waits (not enough data yet, an approval pending) or fails
-//! (the data says no). Pure.
+//! (the data says no). At a 0 % step the targets are no endpoints (an export
+//! of weight 0 is withdrawn), so the gates that read the data plane (Probe,
+//! ErrorRatio) have nothing to judge and pass; PlacementAvailable and
+//! Approval still hold the step. Pure.
 
 use apis::placement::{HealthGate, HealthGateType};
 
@@ -9,7 +12,8 @@ use apis::placement::{HealthGate, HealthGateType};
 pub struct Observed {
     /// The placement is Available on every target at its generation.
     pub targets_available: bool,
-    /// Probes through the data plane in the gate's window: (succeeded, sent).
+    /// Probes of the targets in the gate's window: (succeeded, sent); None
+    /// until a whole window has been probed.
     pub probes: Option<(u64, u64)>,
     /// The data plane's counts for the targets' endpoints since the step began: (failed, total).
     pub target_requests: Option<(u64, u64)>,
@@ -30,10 +34,12 @@ fn ratio(s: &str) -> f64 {
     s.parse().unwrap_or(1.0)
 }
 
-/// The first gate that does not pass decides; all passing is Pass.
-pub fn verdict(gates: &[HealthGate], o: &Observed) -> Verdict {
+/// The first gate that does not pass decides; all passing is Pass. `percent`
+/// is the targets' share of the traffic at this step.
+pub fn verdict(gates: &[HealthGate], o: &Observed, percent: i32) -> Verdict {
     for g in gates {
         let v = match g.type_ {
+            HealthGateType::Probe | HealthGateType::ErrorRatio if percent == 0 => Verdict::Pass,
             HealthGateType::PlacementAvailable if o.targets_available => Verdict::Pass,
             HealthGateType::PlacementAvailable => {
                 Verdict::Wait("the placement is not yet Available on every target".into())
@@ -41,7 +47,7 @@ pub fn verdict(gates: &[HealthGate], o: &Observed) -> Verdict {
             HealthGateType::Probe => {
                 let want = g.probe.as_ref().map(|p| ratio(&p.min_success_ratio)).unwrap_or(1.0);
                 match o.probes {
-                    Some((_, 0)) | None => Verdict::Wait("no probe answered yet".into()),
+                    Some((_, 0)) | None => Verdict::Wait("probing the targets (the window is not complete yet)".into()),
                     Some((ok, sent)) if (ok as f64) / (sent as f64) >= want => Verdict::Pass,
                     Some((ok, sent)) => Verdict::Fail(format!("probes succeeded {ok} of {sent}, below {want}")),
                 }
@@ -97,16 +103,22 @@ mod tests {
             target_requests: Some((0, 500)),
             approved: Some(true),
         };
-        assert_eq!(verdict(&gates, &good), Verdict::Pass);
-        assert!(matches!(verdict(&gates, &Observed { targets_available: false, ..good.clone() }), Verdict::Wait(_)));
-        assert!(matches!(verdict(&gates, &Observed { probes: None, ..good.clone() }), Verdict::Wait(_)));
-        let failing = verdict(&gates, &Observed { probes: Some((90, 100)), ..good.clone() });
+        assert_eq!(verdict(&gates, &good, 50), Verdict::Pass);
+        assert!(matches!(
+            verdict(&gates, &Observed { targets_available: false, ..good.clone() }, 50),
+            Verdict::Wait(_)
+        ));
+        assert!(matches!(verdict(&gates, &Observed { probes: None, ..good.clone() }, 50), Verdict::Wait(_)));
+        let failing = verdict(&gates, &Observed { probes: Some((90, 100)), ..good.clone() }, 50);
         assert_eq!(failing, Verdict::Fail("probes succeeded 90 of 100, below 0.99".into()));
-        let erring = verdict(&gates, &Observed { target_requests: Some((10, 500)), ..good.clone() });
+        let erring = verdict(&gates, &Observed { target_requests: Some((10, 500)), ..good.clone() }, 50);
         assert!(matches!(erring, Verdict::Fail(m) if m.starts_with("10 of 500 requests")));
         assert!(
-            matches!(verdict(&gates, &Observed { approved: None, ..good.clone() }), Verdict::Wait(m) if m.contains("approval"))
+            matches!(verdict(&gates, &Observed { approved: None, ..good.clone() }, 50), Verdict::Wait(m) if m.contains("approval"))
         );
-        assert_eq!(verdict(&[], &Observed::default()), Verdict::Pass, "no gates, nothing to wait for");
+        assert_eq!(verdict(&[], &Observed::default(), 50), Verdict::Pass, "no gates, nothing to wait for");
+        let none = Observed { targets_available: true, approved: Some(true), ..Default::default() };
+        assert_eq!(verdict(&gates, &none, 0), Verdict::Pass, "at 0 % nothing is routed to the targets to judge");
+        assert!(matches!(verdict(&gates, &none, 10), Verdict::Wait(_)));
     }
 }

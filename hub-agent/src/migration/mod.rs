@@ -1,8 +1,17 @@
-//! Migrations (ClusterResourcePlacementMigration, ResourcePlacementMigration).
-//! Pure so far: `clusters` (which members are sources and targets, or why
-//! the migration cannot start), `weights` (the export weights of a traffic
-//! step), `gates` (whether a step may go on).
+//! Migrations (ClusterResourcePlacementMigration): move a placement's
+//! application between clusters. Pure: `clusters` (which members are sources
+//! and targets, or why the migration cannot start), `weights` (the export
+//! weights of a traffic step), `gates` (whether a step may go on), `step`
+//! (one pass: phase, status and what to make true), `taint` (the taint that
+//! keeps only its placement away), `override_` (the weight override).
+//! `controller` observes, calls `step` and carries out its actions;
+//! `probe` probes the targets for the Probe gate.
 
 pub mod clusters;
+pub mod controller;
 pub mod gates;
+pub mod override_;
+pub mod probe;
+pub mod step;
+pub mod taint;
 pub mod weights;

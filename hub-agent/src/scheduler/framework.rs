@@ -64,7 +64,7 @@ fn filter<'a>(
         let name = c.name_any();
         let verdict = cluster_affinity::filter(required, c)
             .and_then(|()| cluster_eligibility::filter(c, input.now, input.eligibility))
-            .and_then(|()| taint_toleration::filter(c, tolerations));
+            .and_then(|()| taint_toleration::filter(c, tolerations, input.placement));
         match verdict {
             Err(reason) => filtered.push((name, reason)),
             Ok(()) if held.contains(name.as_str()) => {}

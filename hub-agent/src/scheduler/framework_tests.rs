@@ -71,6 +71,7 @@ fn run(policy: Option<&PlacementPolicy>, n: usize, clusters: &[MemberCluster], b
         bindings,
         now: now(),
         eligibility: eligibility::Policy::default(),
+        placement: "p",
     })
     .unwrap()
 }
@@ -170,6 +171,7 @@ fn an_unscheduled_binding_picked_again_comes_back_in_its_previous_state() {
         bindings: &[b],
         now: now(),
         eligibility: Default::default(),
+        placement: "p",
     });
     assert!(err.unwrap_err().contains("without a previous state"));
 }

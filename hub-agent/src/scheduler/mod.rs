@@ -49,6 +49,8 @@ pub struct Input<'a> {
     pub bindings: &'a [Binding],
     pub now: Timestamp,
     pub eligibility: eligibility::Policy,
+    /// The placement's migration taint value (`migration::taint::value`).
+    pub placement: &'a str,
 }
 
 /// What to change, and what to report.

@@ -7,6 +7,7 @@ mod apply;
 mod envelopes;
 mod foundation;
 mod membership;
+mod migration;
 mod overrides;
 mod placement;
 mod support;

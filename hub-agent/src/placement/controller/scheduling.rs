@@ -74,6 +74,7 @@ pub async fn schedule<F: Family>(pass: &mut Pass<'_, F>, snapshot: &F::PolicySna
         .collect();
     let n = snapshot.annotations().get(labels::NUMBER_OF_CLUSTERS).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
     let policy = snapshot.spec().policy.as_ref();
+    let taint = crate::migration::taint::value(pass.namespace.as_deref(), &pass.name);
     let plan = scheduler::schedule(&scheduler::Input {
         policy,
         number_of_clusters: n,
@@ -81,6 +82,7 @@ pub async fn schedule<F: Family>(pass: &mut Pass<'_, F>, snapshot: &F::PolicySna
         bindings: &views,
         now: pass.now,
         eligibility: pass.ctx.config.eligibility,
+        placement: &taint,
     })
     .map_err(|message| Error::Other { placement: pass.key.clone(), message })?;
 

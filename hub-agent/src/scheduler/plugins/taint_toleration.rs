@@ -25,9 +25,11 @@ pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     }
 }
 
-/// `Err(reason)` naming the first taint of `cluster` that no toleration tolerates.
-pub fn filter(cluster: &MemberCluster, tolerations: &[Toleration]) -> Result<(), String> {
-    for taint in &cluster.spec.taints {
+/// `Err(reason)` naming the first taint of `cluster` that no toleration
+/// tolerates; a migration taint counts only for the placement it names
+/// (`placement` is this one's taint value).
+pub fn filter(cluster: &MemberCluster, tolerations: &[Toleration], placement: &str) -> Result<(), String> {
+    for taint in cluster.spec.taints.iter().filter(|t| crate::migration::taint::concerns(t, placement)) {
         if !tolerations.iter().any(|t| tolerates(t, taint)) {
             let value = taint.value.as_deref().map(|v| format!("={v}")).unwrap_or_default();
             return Err(format!(
@@ -73,11 +75,18 @@ mod tests {
     #[test]
     fn every_taint_must_be_tolerated() {
         let c = cluster(vec![taint("a", None), taint("b", Some("x"))]);
-        assert_eq!(filter(&cluster(vec![]), &[]), Ok(()));
+        assert_eq!(filter(&cluster(vec![]), &[], "p"), Ok(()));
         let only_a = [tol("a", TolerationOperator::Exists, "", None)];
-        let err = filter(&c, &only_a).unwrap_err();
+        let err = filter(&c, &only_a, "p").unwrap_err();
         assert!(err.contains("b=x"), "{err}");
         let both = [tol("a", TolerationOperator::Exists, "", None), tol("b", TolerationOperator::Equal, "x", None)];
-        assert_eq!(filter(&c, &both), Ok(()));
+        assert_eq!(filter(&c, &both, "p"), Ok(()));
+    }
+
+    #[test]
+    fn a_migration_taint_keeps_away_only_the_placement_it_names() {
+        let c = cluster(vec![taint(apis::labels::MIGRATION_TAINT, Some("web"))]);
+        assert!(filter(&c, &[], "web").unwrap_err().contains("flotilla.dev/migrating-away=web"));
+        assert_eq!(filter(&c, &[], "db"), Ok(()), "other placements still land there");
     }
 }

@@ -10,4 +10,5 @@ pub mod health;
 pub mod pick;
 pub mod plane;
 pub mod proxy;
+pub mod recording;
 pub mod routes;

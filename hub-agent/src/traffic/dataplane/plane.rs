@@ -20,6 +20,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 use super::{
     checks::{self, Monitor},
     proxy,
+    recording::Recorder,
     routes::{Table, Wanted},
 };
 
@@ -104,13 +105,20 @@ pub struct Plane {
     bind: IpAddr,
     metrics: Metrics,
     profiles: Mutex<HashMap<String, Running>>,
+    /// The recordings the proxies feed (a migration's measurements).
+    recorder: Arc<Recorder>,
     /// Called when an endpoint's health changes, so status can say so.
     on_health: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Plane {
-    pub fn new(bind: IpAddr, metrics: Metrics, on_health: Arc<dyn Fn() + Send + Sync>) -> Self {
-        Plane { bind, metrics, profiles: Mutex::default(), on_health }
+    pub fn new(
+        bind: IpAddr,
+        metrics: Metrics,
+        recorder: Arc<Recorder>,
+        on_health: Arc<dyn Fn() + Send + Sync>,
+    ) -> Self {
+        Plane { bind, metrics, profiles: Mutex::default(), recorder, on_health }
     }
 
     /// Makes profile `key` serve `wanted` (generation `generation`); returns
@@ -137,8 +145,13 @@ impl Plane {
             let m = self.metrics.clone();
             let profile = key.to_string();
             let (m2, profile2) = (m.clone(), profile.clone());
+            let feed = self.recorder.feed(key);
+            let (feed2, feed3) = (feed.clone(), feed.clone());
             let observe: proxy::Observe = Arc::new(proxy::Observer {
                 done: Box::new(move |endpoint: &str, cluster: &str, ok: bool, secs: f64| {
+                    for r in feed.live() {
+                        r.tried(cluster, ok);
+                    }
                     let result = if ok { "ok" } else { "error" };
                     let labels = ResultLabels {
                         profile: profile.clone(),
@@ -152,12 +165,21 @@ impl Plane {
                     m.latency.get_or_create(&labels).observe(secs);
                 }),
                 in_flight: Box::new(move |endpoint: &str, cluster: &str, delta: i64| {
+                    for r in feed2.live() {
+                        r.in_flight(cluster, delta);
+                    }
                     let labels = EndpointLabels {
                         profile: profile2.clone(),
                         endpoint: endpoint.into(),
                         cluster: cluster.into(),
                     };
                     m2.in_flight.get_or_create(&labels).inc_by(delta);
+                }),
+                answered: Box::new(move |ok: bool, secs: f64| {
+                    let now = std::time::Instant::now();
+                    for r in feed3.live() {
+                        r.answered(ok, secs, now);
+                    }
                 }),
             });
             let serve = if http {

@@ -31,16 +31,20 @@ const MAX_BODY: usize = 16 << 20;
 pub type Body = BoxBody<Bytes, hyper::Error>;
 
 /// What the proxies report per endpoint (name, cluster): a request or
-/// connection done (ok, seconds), and the number in flight going up or down.
+/// connection done (ok, seconds), and the number in flight going up or down;
+/// and per client request (or connection) its answer: ok, seconds.
 pub struct Observer {
     pub done: Box<Done>,
     pub in_flight: Box<InFlight>,
+    pub answered: Box<Answered>,
 }
 
 /// (endpoint, cluster, ok, seconds).
 pub type Done = dyn Fn(&str, &str, bool, f64) + Send + Sync;
 /// (endpoint, cluster, change).
 pub type InFlight = dyn Fn(&str, &str, i64) + Send + Sync;
+/// (ok, seconds): an answer below 500 is ok.
+pub type Answered = dyn Fn(bool, f64) + Send + Sync;
 
 pub type Observe = Arc<Observer>;
 
@@ -144,8 +148,15 @@ pub async fn serve_http(listener: TcpListener, table: Arc<Table>, observe: Obser
         let _ = stream.set_nodelay(true);
         let (table, client, observe) = (table.clone(), client.clone(), observe.clone());
         tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |req| forward(req, table.clone(), client.clone(), observe.clone()));
+            let service = hyper::service::service_fn(move |req| {
+                let (table, client, observe) = (table.clone(), client.clone(), observe.clone());
+                async move {
+                    let started = Instant::now();
+                    let resp = forward(req, table, client, observe.clone()).await?;
+                    (observe.answered)(!resp.status().is_server_error(), started.elapsed().as_secs_f64());
+                    Ok::<_, Infallible>(resp)
+                }
+            });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .await;
@@ -170,6 +181,7 @@ pub async fn serve_tcp(listener: TcpListener, table: Arc<Table>, observe: Observ
                         let ok = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await.is_ok();
                         (observe.in_flight)(&ep.name, &ep.cluster, -1);
                         (observe.done)(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
+                        (observe.answered)(ok, started.elapsed().as_secs_f64());
                         return;
                     }
                     Err(_) => {
@@ -179,6 +191,7 @@ pub async fn serve_tcp(listener: TcpListener, table: Arc<Table>, observe: Observ
                     }
                 }
             }
+            (observe.answered)(false, 0.0);
         });
     }
 }
@@ -216,6 +229,7 @@ mod tests {
         let observe = Observer {
             done: Box::new(|_: &str, _: &str, _: bool, _: f64| {}),
             in_flight: Box::new(|_: &str, _: &str, _: i64| {}),
+            answered: Box::new(|_: bool, _: f64| {}),
         };
         tokio::spawn(serve_http(listener, table, Arc::new(observe)));
         addr

@@ -32,6 +32,7 @@ use super::{
 use crate::traffic::dataplane::{
     dns::{self, Names},
     plane::{self, Plane},
+    recording::Recorder,
     routes::Wanted,
 };
 
@@ -226,6 +227,7 @@ pub async fn run(
     client: Client,
     args: TrafficArgs,
     metrics: plane::Metrics,
+    recorder: Arc<Recorder>,
     reconciles: Reconciles,
 ) -> anyhow::Result<()> {
     let wake = Arc::new(Notify::new());
@@ -241,7 +243,7 @@ pub async fn run(
     }
     let stores = Stores { profiles, backends, imports, exports };
     let health_wake = wake.clone();
-    let plane = Plane::new(args.traffic_address, metrics, Arc::new(move || health_wake.notify_one()));
+    let plane = Plane::new(args.traffic_address, metrics, recorder, Arc::new(move || health_wake.notify_one()));
     let names = Names::default();
     let dns = async {
         match args.traffic_dns_address {

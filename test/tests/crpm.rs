@@ -1,0 +1,158 @@
+//! Seed 002's move done by one ClusterResourcePlacementMigration, on a hub
+//! and two members of its own (member-1 leaves the fleet at the end): the
+//! tutorial's Service, ServiceExport, enveloped Deployment, profile and
+//! backend as written (`test/tests/migration/`), placed on member-1; a load
+//! through the data plane; then one object moves test-app to member-2 and
+//! retires member-1. Two things differ from the tutorial's manual walk, as
+//! the migration needs them: the placement names its cluster (PickFixed,
+//! since both members have joined), and the Service's DNS label comes from
+//! one override for every cluster instead of one per cluster.
+
+use std::time::Duration;
+
+use apis::{
+    cluster::MemberCluster,
+    conditions::placement as p,
+    placement::{ClusterResourcePlacement, MigrationPhase, MigrationRole},
+};
+use fleet::{
+    Fleet, FleetOptions,
+    crpm::{self, condition, wait_phase},
+    load::Load,
+    wait,
+};
+use k8s_openapi::api::{apps::v1::Deployment, core::v1::Service};
+use kube::Api;
+
+const NS: &str = "test-app";
+
+fn manifest(name: &str) -> String {
+    std::fs::read_to_string(fleet::assets::repo_root().join("test/tests/migration").join(name)).unwrap()
+}
+
+/// The override first: without a `placement` it applies from the next rollout on.
+const PLACEMENT: &str = r#"
+apiVersion: placement.kubernetes-fleet.io/v1alpha1
+kind: ResourceOverride
+metadata:
+  name: ro-nginx-service
+  namespace: test-app
+spec:
+  resourceSelectors:
+    - {group: "", kind: Service, version: v1, name: nginx-service}
+  policy:
+    overrideRules:
+      - clusterSelector: {clusterSelectorTerms: []}  # every cluster (no selector: none)
+        jsonPatchOverrides:
+          - op: add
+            path: /metadata/annotations
+            value: {"service.beta.kubernetes.io/azure-dns-label-name": "fleet-test-${MEMBER-CLUSTER-NAME}"}
+---
+apiVersion: placement.kubernetes-fleet.io/v1
+kind: ClusterResourcePlacement
+metadata:
+  name: crp-availability
+spec:
+  resourceSelectors:
+    - group: ""
+      kind: Namespace
+      name: test-app
+      version: v1
+  policy:
+    placementType: PickFixed
+    clusterNames: [member-1]
+"#;
+
+const MIGRATION: &str = r#"
+apiVersion: placement.kubernetes-fleet.io/v1alpha1
+kind: ClusterResourcePlacementMigration
+metadata:
+  name: test-app-to-member-2
+spec:
+  placementName: crp-availability
+  from: {clusterNames: [member-1]}
+  to: {clusterNames: [member-2]}
+  traffic:
+    backendRef: {kind: TrafficManagerBackend, name: nginx-backend, namespace: test-app}
+    steps:
+      - {weight: 0, pauseSeconds: 1}
+      - {weight: 10, pauseSeconds: 2}
+      - {weight: 50, pauseSeconds: 2}
+      - {weight: 100, pauseSeconds: 1}
+    drain: {minSeconds: 1}
+  healthGates:
+    - type: PlacementAvailable
+    - type: ErrorRatio
+      errorRatio: {max: "0.01"}
+  sourceCleanup: {policy: LeaveFleet}
+"#;
+
+#[tokio::test]
+async fn seed_002_moves_test_app_from_member_1_to_member_2_with_one_migration_and_no_failed_request() {
+    let fleet =
+        Fleet::start(FleetOptions { members: 2, nodes_per_member: 1, ..Default::default() }).await.expect("the fleet");
+    let hub = fleet.hub.client().await.unwrap();
+    let m1 = fleet.members[0].client().await.unwrap();
+
+    // test-app on member-1, served through the profile.
+    crpm::apply(&hub, &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NS}}}")).await.unwrap();
+    for yaml in [manifest("nginx-service.yaml"), manifest("envelop-object.yaml"), PLACEMENT.to_string()] {
+        crpm::apply(&hub, &yaml).await.unwrap();
+    }
+    for f in ["nginx-profile.yaml", "nginx-backend.yaml"] {
+        crpm::apply(&hub, &manifest(f)).await.unwrap();
+    }
+    let profile = Api::<apis::networking::TrafficManagerProfile>::namespaced(hub.clone(), NS);
+    let addr: std::net::SocketAddr = wait::until("nginx-profile serving", crpm::TIMEOUT, || async {
+        Ok(profile.get("nginx-profile").await?.status.and_then(|s| s.proxy_address).and_then(|a| a.parse().ok()))
+    })
+    .await
+    .unwrap();
+    crpm::wait_split(addr, &["member-1"], "traffic on member-1").await.unwrap();
+    let load = Load::start(addr, Duration::from_millis(5));
+    let counts = load.counts();
+    wait::until("a baseline load", crpm::TIMEOUT, || async { Ok((counts.now().requests > 100).then_some(())) })
+        .await
+        .unwrap();
+
+    // One object does the rest.
+    crpm::apply(&hub, MIGRATION).await.unwrap();
+    let done = wait_phase(&hub, "test-app-to-member-2", MigrationPhase::Succeeded).await.unwrap();
+    let outcome = load.stop().await;
+    eprintln!("migration: {outcome:?}");
+    eprintln!("status: {}", serde_json::to_string_pretty(&done.status).unwrap());
+
+    assert_eq!(outcome.failed, 0, "no request may fail: {outcome:?}");
+    assert!(outcome.answered.contains_key("member-1") && outcome.answered.contains_key("member-2"), "{outcome:?}");
+    let status = done.status.clone().unwrap();
+    let phases: Vec<MigrationPhase> = status.phases.iter().map(|r| r.phase).collect();
+    use MigrationPhase::*;
+    assert_eq!(phases, [Placing, Verifying, Shifting, Draining, RetiringSource, Succeeded]);
+    assert_eq!((status.from_clusters.as_str(), status.to_clusters.as_str()), ("member-1", "member-2"));
+    assert_eq!(status.target_weight, Some(100));
+    let (ok, _, message) = condition(&done, p::MIGRATION_SUCCEEDED);
+    assert_eq!(ok, "True", "{message}");
+    // The per-cluster status follows the bindings after the move too.
+    let target = |m: &apis::placement::ClusterResourcePlacementMigration| {
+        m.status.iter().flat_map(|s| &s.clusters).find(|c| c.role == MigrationRole::Target).cloned()
+    };
+    let settled = crpm::wait_migration(&hub, "test-app-to-member-2", "member-2 Available in the status", |m| {
+        target(m).is_some_and(|t| t.available && t.applied)
+    })
+    .await
+    .unwrap();
+    let t = target(&settled).unwrap();
+    // The weight override is gone: member-2's export has its own weight (none set: 1).
+    assert_eq!((t.cluster_name.as_str(), t.weight), ("member-2", Some(1)), "{t:?}");
+    let measured = status.measurements.clone().unwrap();
+    assert_eq!(measured.failed_requests, 0);
+    assert!(measured.requests > 100 && measured.baseline_p99_ms.is_some() && measured.p99_ms.is_some(), "{measured:?}");
+
+    // member-1 left the fleet with test-app in place; the placement names member-2 only.
+    assert!(Api::<MemberCluster>::all(hub.clone()).get_opt("member-1").await.unwrap().is_none());
+    assert!(Api::<Deployment>::namespaced(m1.clone(), NS).get_opt("nginx-deployment").await.unwrap().is_some());
+    assert!(Api::<Service>::namespaced(m1.clone(), NS).get_opt("nginx-service").await.unwrap().is_some());
+    let crp = Api::<ClusterResourcePlacement>::all(hub.clone()).get("crp-availability").await.unwrap();
+    assert_eq!(crp.spec.policy.as_ref().unwrap().cluster_names, ["member-2"]);
+    crpm::wait_split(addr, &["member-2"], "member-2 serves").await.unwrap();
+}

@@ -8,7 +8,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{cluster, kosmos, networking, placement};
+use crate::{cluster, kosmos, kurator, networking, placement};
 
 /// The version every kind is stored as.
 pub const STORAGE_VERSION: &str = "v1beta1";
@@ -45,6 +45,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
     crds.extend(placement::flotilla_crds());
     crds.extend(networking::crds());
     crds.extend(kosmos::crds());
+    crds.extend(kurator::crds());
     crds
 }
 

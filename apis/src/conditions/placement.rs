@@ -303,3 +303,19 @@ pub const REASON_MIGRATION_PLACEMENT_DELETED: &str = "PlacementDeleted";
 pub const REASON_MIGRATION_SUCCEEDED: &str = "MigrationSucceeded";
 pub const REASON_MIGRATION_ROLLED_BACK: &str = "RolledBack";
 pub const REASON_MIGRATION_ROLLING_BACK: &str = "RollingBack";
+
+// Kurator's Migrate (backup.kurator.dev), as Flotilla honours it.
+
+/// The source's objects are adopted, so the targets can get them (Kurator's condition type, as it spells it).
+pub const KURATOR_SOURCE_READY: &str = "sourceReady";
+/// Every target runs the objects.
+pub const KURATOR_TARGETS_READY: &str = "targetsReady";
+
+pub const REASON_KURATOR_VALIDATION_FAILED: &str = "ValidationFailed";
+pub const REASON_KURATOR_FINDING_OBJECTS: &str = "FindingObjects";
+pub const REASON_KURATOR_NOTHING_SELECTED: &str = "NothingSelected";
+pub const REASON_KURATOR_ADOPTING: &str = "Adopting";
+pub const REASON_KURATOR_ADOPTED: &str = "SourceAdopted";
+pub const REASON_KURATOR_ADOPTION_FAILED: &str = "AdoptionFailed";
+pub const REASON_KURATOR_PLACING: &str = "PlacingOnTargets";
+pub const REASON_KURATOR_PLACED: &str = "PlacedOnTargets";

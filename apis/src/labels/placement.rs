@@ -132,3 +132,10 @@ pub const MIGRATION_TAINT: &str = "flotilla.dev/migrating-away";
 /// Flotilla, on the ResourceOverride a migration writes its export weights
 /// with: the migration's name (a ResourcePlacementMigration's is in the same namespace).
 pub const MIGRATION: &str = "flotilla.dev/migration";
+
+/// Flotilla, on a MemberCluster: the name Kurator's manifests give it (a
+/// Migrate's `clusters[].name`), when it differs from the member's own.
+pub const KURATOR_CLUSTER_NAME: &str = "flotilla.dev/kurator-cluster-name";
+
+/// Flotilla, on the ClusterResourceAdoption made for a Kurator Migrate: `<namespace>.<name>`.
+pub const KURATOR_MIGRATE: &str = "flotilla.dev/kurator-migrate";

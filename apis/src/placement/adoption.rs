@@ -91,6 +91,7 @@ pub struct AdoptionResourceSelector {
     /// `""` is the core group.
     #[serde(default)]
     pub group: String,
+    /// `*`: every kind (the group is then ignored), e.g. with a label selector.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<LabelSelector>,

@@ -21,6 +21,9 @@ pub fn excluded_resources(spec: &AdoptionSpec) -> Vec<String> {
     }
 }
 
+/// A selector's kind that matches every kind (its group is then ignored).
+pub const ANY_KIND: &str = "*";
+
 /// Why `o` is not adopted, or `None` if it is.
 pub fn reason(o: &ExportedObject, selectors: &[AdoptionResourceSelector]) -> Option<String> {
     if !o.controlled_by.is_empty() {
@@ -40,7 +43,8 @@ pub fn reason(o: &ExportedObject, selectors: &[AdoptionResourceSelector]) -> Opt
 }
 
 fn selects(s: &AdoptionResourceSelector, o: &ExportedObject) -> bool {
-    if s.group != o.reference.group || s.kind != o.reference.kind {
+    let any_kind = s.kind == ANY_KIND;
+    if !any_kind && (s.group != o.reference.group || s.kind != o.reference.kind) {
         return false;
     }
     let Some(selector) = &s.label_selector else { return true };
@@ -74,6 +78,7 @@ pub fn runs_pods(obj: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use apis::placement::ObjectReference;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
     use serde_json::json;
 
     use super::*;
@@ -135,6 +140,27 @@ mod tests {
         assert_eq!(reason(&other, &only_web_config).as_deref(), Some("not selected by resourceSelectors"));
         let deploy = object("apps", "Deployment", "web", json!({"tier": "web"}));
         assert!(reason(&deploy, &only_web_config).is_some(), "another kind is not selected");
+    }
+
+    #[test]
+    fn a_selector_of_any_kind_selects_by_labels_alone() {
+        let busybox = AdoptionResourceSelector {
+            group: String::new(),
+            kind: ANY_KIND.into(),
+            label_selector: Some(LabelSelector {
+                match_labels: Some([("app".to_string(), "busybox".to_string())].into()),
+                ..Default::default()
+            }),
+        };
+        let labelled = |group: &str, kind: &str, app: &str| {
+            let mut o = object(group, kind, "x", json!({}));
+            o.object = Some(json!({"metadata": {"labels": {"app": app}}}));
+            o
+        };
+        let s = std::slice::from_ref(&busybox);
+        assert_eq!(reason(&labelled("apps", "Deployment", "busybox"), s), None);
+        assert_eq!(reason(&labelled("", "ConfigMap", "busybox"), s), None);
+        assert!(reason(&labelled("apps", "Deployment", "nginx"), s).is_some());
     }
 
     #[test]

@@ -745,7 +745,8 @@ fn of_placement(store: &kube::runtime::reflector::Store<Crpm>, placement: &str) 
 /// Runs until shutdown.
 pub async fn run(client: Client, recorder: Arc<Recorder>, reconciles: Reconciles) -> anyhow::Result<()> {
     let controller = Controller::new(Api::<Crpm>::all(client.clone()), watcher::Config::default());
-    let (s1, s2, s3, s4) = (controller.store(), controller.store(), controller.store(), controller.store());
+    let (s1, s2, s3, s4, s5) =
+        (controller.store(), controller.store(), controller.store(), controller.store(), controller.store());
     let ctx = Arc::new(Context { client: client.clone(), recorder, sessions: Mutex::default(), reconciles });
     controller
         .watches(Api::<ClusterResourcePlacement>::all(client.clone()), watcher::Config::default(), move |c| {
@@ -762,6 +763,23 @@ pub async fn run(client: Client, recorder: Arc<Recorder>, reconciles: Reconciles
             watcher::Config::default().labels(labels::OVERRIDE_TRACKING),
             move |_| s4.state().iter().map(|m| ObjectRef::from_obj(&**m)).collect::<Vec<_>>(),
         )
+        // The backends' endpoints show the weights served (after a migration too).
+        .watches(Api::<TrafficManagerBackend>::all(client.clone()), watcher::Config::default(), move |b| {
+            let ns = b.namespace().unwrap_or_default();
+            (s5.state().iter())
+                .filter(|m| {
+                    m.spec.migration.traffic.as_ref().is_some_and(|t| {
+                        let r = &t.backend_ref;
+                        r.namespace == ns
+                            && match r.kind {
+                                TrafficRefKind::TrafficManagerBackend => r.name == b.name_any(),
+                                TrafficRefKind::TrafficManagerProfile => r.name == b.spec.profile.name,
+                            }
+                    })
+                })
+                .map(|m| ObjectRef::from_obj(&**m))
+                .collect::<Vec<_>>()
+        })
         .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})

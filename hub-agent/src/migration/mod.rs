@@ -5,11 +5,14 @@
 //! (one pass: phase, status and what to make true), `taint` (the taint that
 //! keeps only its placement away), `override_` (the weight override).
 //! `controller` observes, calls `step` and carries out its actions;
-//! `probe` probes the targets for the Probe gate.
+//! `probe` probes the targets for the Probe gate. Kurator's Migrate:
+//! `kurator` (pure translation and status) and `migrate` (its controller).
 
 pub mod clusters;
 pub mod controller;
 pub mod gates;
+pub mod kurator;
+pub mod migrate;
 pub mod override_;
 pub mod probe;
 pub mod step;

@@ -89,7 +89,7 @@ async fn every_sample_applies_to_the_hub() {
     for (file, obj) in &objects {
         // A migration would act on the shared fleet (the sample's member-1 would
         // leave it): the API server checks it without storing it.
-        if obj.types.as_ref().is_some_and(|t| t.kind == "ClusterResourcePlacementMigration") {
+        if obj.types.as_ref().is_some_and(|t| t.kind == "ClusterResourcePlacementMigration" || t.kind == "Migrate") {
             let api = applier.api_for(obj).await.unwrap();
             let dry = kube::api::PostParams { dry_run: true, ..Default::default() };
             let checked = api.create(&dry, obj).await.unwrap_or_else(|e| panic!("{file}: refused: {e}"));

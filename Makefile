@@ -9,7 +9,7 @@ MEMBERS ?= 2
 FLEET_DIR ?= .fleet
 FLEET := target/debug/fleet
 
-.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement bench-apply bench-traffic clean
+.PHONY: all build control-plane crds check-crds fmt lint test demo fleet-up fleet-down fleet-status bench-join bench-placement bench-apply bench-traffic bench-migration clean
 
 all: build
 
@@ -62,6 +62,11 @@ bench-apply: control-plane
 bench-traffic: control-plane
 	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench -p flotilla-test --bench traffic
+
+## bench-migration: seed 002's move as one ClusterResourcePlacementMigration under 2,000 req/s: failed requests, create → Succeeded, weight write → served per step
+bench-migration: control-plane
+	$(CARGO) build --release --workspace --bins
+	$(CARGO) bench -p flotilla-test --bench migration
 
 ## demo: the main job on a local fleet (for now: a hub and members that answer)
 demo: control-plane build

@@ -93,8 +93,9 @@ fn every_kind_has_a_crd_stored_as_its_upstream_stores_it() {
             assert!(kinds.contains(&(group.to_string(), kind.to_string())), "no CRD for {group}/{kind}");
         }
     }
-    // KubeFleet's kinds are stored as v1beta1; Flotilla's own and Kosmos's are alpha only.
+    // KubeFleet's kinds are stored as v1beta1; Flotilla's own, Kosmos's and Kurator's are alpha only.
     let alpha = [
+        "Migrate",
         "ClusterResourceAdoption",
         "ResourceExport",
         "ClusterResourcePlacementMigration",

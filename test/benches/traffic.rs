@@ -15,18 +15,14 @@
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
-    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use apis::networking::{ServiceExport, TrafficManagerBackend, TrafficManagerProfile};
-use bytes::Bytes;
-use fleet::{Fleet, FleetOptions, bench::percentile, probe, wait};
-use http::Request;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::{
-    client::legacy::{Client, connect::HttpConnector},
-    rt::TokioExecutor,
+use fleet::{
+    Fleet, FleetOptions,
+    bench::{Sample, client, one, open_loop, percentile},
+    probe, wait,
 };
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::{
@@ -40,55 +36,6 @@ const PORT: u16 = 18090;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// One request's outcome: when it was sent (since start), which member answered ("" failed), latency.
-type Sample = (Duration, String, Duration);
-
-fn client(keep_alive: bool) -> Client<HttpConnector, Empty<Bytes>> {
-    let mut b = Client::builder(TokioExecutor::new());
-    if !keep_alive {
-        b.pool_max_idle_per_host(0);
-    }
-    b.build_http()
-}
-
-async fn one(client: &Client<HttpConnector, Empty<Bytes>>, addr: SocketAddr, keep_alive: bool) -> (String, Duration) {
-    let started = Instant::now();
-    let mut req = Request::get(format!("http://{addr}/"));
-    if !keep_alive {
-        req = req.header("connection", "close");
-    }
-    let req = req.body(Empty::new()).expect("a request");
-    let who = match client.request(req).await {
-        Ok(r) if r.status().is_success() => match r.into_body().collect().await {
-            Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
-            Err(_) => String::new(),
-        },
-        _ => String::new(),
-    };
-    (who, started.elapsed())
-}
-
-/// Open loop: a request every 1/rate s for `length`, each on its own task.
-async fn open_loop(addr: SocketAddr, rate: u64, length: Duration, keep_alive: bool, started: Instant) -> Vec<Sample> {
-    let samples = Arc::new(Mutex::new(Vec::with_capacity((rate * length.as_secs()) as usize)));
-    let c = client(keep_alive);
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let end = Instant::now() + length;
-    let mut tasks = tokio::task::JoinSet::new();
-    while Instant::now() < end {
-        tick.tick().await;
-        let (c, samples) = (c.clone(), samples.clone());
-        let sent = started.elapsed();
-        tasks.spawn(async move {
-            let (who, latency) = one(&c, addr, keep_alive).await;
-            samples.lock().expect("samples").push((sent, who, latency));
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-    Arc::try_unwrap(samples).expect("all tasks done").into_inner().expect("samples")
 }
 
 /// Closed loop: `conns` workers as fast as they go for `length`; (req/s, p99 latency).

@@ -193,3 +193,96 @@ pub async fn endpoints(hub: &Client, ns: &str) -> anyhow::Result<Vec<String>> {
     v.sort();
     Ok(v)
 }
+
+/// A manifest of seed 002's tutorial as written (`test/tests/migration/`).
+pub fn seed_002_manifest(name: &str) -> String {
+    std::fs::read_to_string(crate::assets::repo_root().join("test/tests/migration").join(name)).unwrap()
+}
+
+/// Seed 002's placement for a migration object: crp-availability on member-1
+/// (PickFixed: both members have joined), and one DNS-label override for every
+/// cluster instead of one per cluster. The override first: without a `placement` it applies from the next rollout on.
+pub const SEED_002_PLACEMENT: &str = r#"
+apiVersion: placement.kubernetes-fleet.io/v1alpha1
+kind: ResourceOverride
+metadata:
+  name: ro-nginx-service
+  namespace: test-app
+spec:
+  resourceSelectors:
+    - {group: "", kind: Service, version: v1, name: nginx-service}
+  policy:
+    overrideRules:
+      - clusterSelector: {clusterSelectorTerms: []}  # every cluster (no selector: none)
+        jsonPatchOverrides:
+          - op: add
+            path: /metadata/annotations
+            value: {"service.beta.kubernetes.io/azure-dns-label-name": "fleet-test-${MEMBER-CLUSTER-NAME}"}
+---
+apiVersion: placement.kubernetes-fleet.io/v1
+kind: ClusterResourcePlacement
+metadata:
+  name: crp-availability
+spec:
+  resourceSelectors:
+    - group: ""
+      kind: Namespace
+      name: test-app
+      version: v1
+  policy:
+    placementType: PickFixed
+    clusterNames: [member-1]
+"#;
+
+/// The ClusterResourcePlacementMigration `test-app-to-member-2` moving it to
+/// member-2 through nginx-backend: `steps` as (weight, pauseSeconds), a drain of
+/// `drain_seconds`, gates PlacementAvailable and ErrorRatio (1 %), and member-1
+/// leaving the fleet at the end.
+pub fn seed_002_migration(steps: &[(i32, i32)], drain_seconds: i32) -> String {
+    let steps: Vec<String> = steps.iter().map(|(w, p)| format!("      - {{weight: {w}, pauseSeconds: {p}}}")).collect();
+    format!(
+        r#"
+apiVersion: placement.kubernetes-fleet.io/v1alpha1
+kind: ClusterResourcePlacementMigration
+metadata:
+  name: test-app-to-member-2
+spec:
+  placementName: crp-availability
+  from: {{clusterNames: [member-1]}}
+  to: {{clusterNames: [member-2]}}
+  traffic:
+    backendRef: {{kind: TrafficManagerBackend, name: nginx-backend, namespace: test-app}}
+    steps:
+{}
+    drain: {{minSeconds: {drain_seconds}}}
+  healthGates:
+    - type: PlacementAvailable
+    - type: ErrorRatio
+      errorRatio: {{max: "0.01"}}
+  sourceCleanup: {{policy: LeaveFleet}}
+"#,
+        steps.join("\n")
+    )
+}
+
+/// Seed 002's application on member-1 behind nginx-profile (its Service,
+/// ServiceExport, enveloped Deployment, profile and backend as written);
+/// returns the profile's proxy address once traffic flows to member-1.
+pub async fn seed_002_app(hub: &Client) -> anyhow::Result<SocketAddr> {
+    apply(hub, "apiVersion: v1\nkind: Namespace\nmetadata: {name: test-app}").await?;
+    for yaml in
+        [seed_002_manifest("nginx-service.yaml"), seed_002_manifest("envelop-object.yaml"), SEED_002_PLACEMENT.into()]
+    {
+        apply(hub, &yaml).await?;
+    }
+    for f in ["nginx-profile.yaml", "nginx-backend.yaml"] {
+        apply(hub, &seed_002_manifest(f)).await?;
+    }
+    let profile = Api::<TrafficManagerProfile>::namespaced(hub.clone(), "test-app");
+    let addr: SocketAddr = wait::until("nginx-profile serving", TIMEOUT, || async {
+        Ok(profile.get("nginx-profile").await?.status.and_then(|s| s.proxy_address).and_then(|a| a.parse().ok()))
+    })
+    .await?;
+    wait_split(addr, &["member-1"], "traffic on member-1").await?;
+    Ok(addr)
+}

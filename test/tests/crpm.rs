@@ -26,67 +26,6 @@ use kube::Api;
 
 const NS: &str = "test-app";
 
-fn manifest(name: &str) -> String {
-    std::fs::read_to_string(fleet::assets::repo_root().join("test/tests/migration").join(name)).unwrap()
-}
-
-/// The override first: without a `placement` it applies from the next rollout on.
-const PLACEMENT: &str = r#"
-apiVersion: placement.kubernetes-fleet.io/v1alpha1
-kind: ResourceOverride
-metadata:
-  name: ro-nginx-service
-  namespace: test-app
-spec:
-  resourceSelectors:
-    - {group: "", kind: Service, version: v1, name: nginx-service}
-  policy:
-    overrideRules:
-      - clusterSelector: {clusterSelectorTerms: []}  # every cluster (no selector: none)
-        jsonPatchOverrides:
-          - op: add
-            path: /metadata/annotations
-            value: {"service.beta.kubernetes.io/azure-dns-label-name": "fleet-test-${MEMBER-CLUSTER-NAME}"}
----
-apiVersion: placement.kubernetes-fleet.io/v1
-kind: ClusterResourcePlacement
-metadata:
-  name: crp-availability
-spec:
-  resourceSelectors:
-    - group: ""
-      kind: Namespace
-      name: test-app
-      version: v1
-  policy:
-    placementType: PickFixed
-    clusterNames: [member-1]
-"#;
-
-const MIGRATION: &str = r#"
-apiVersion: placement.kubernetes-fleet.io/v1alpha1
-kind: ClusterResourcePlacementMigration
-metadata:
-  name: test-app-to-member-2
-spec:
-  placementName: crp-availability
-  from: {clusterNames: [member-1]}
-  to: {clusterNames: [member-2]}
-  traffic:
-    backendRef: {kind: TrafficManagerBackend, name: nginx-backend, namespace: test-app}
-    steps:
-      - {weight: 0, pauseSeconds: 1}
-      - {weight: 10, pauseSeconds: 2}
-      - {weight: 50, pauseSeconds: 2}
-      - {weight: 100, pauseSeconds: 1}
-    drain: {minSeconds: 1}
-  healthGates:
-    - type: PlacementAvailable
-    - type: ErrorRatio
-      errorRatio: {max: "0.01"}
-  sourceCleanup: {policy: LeaveFleet}
-"#;
-
 #[tokio::test]
 async fn seed_002_moves_test_app_from_member_1_to_member_2_with_one_migration_and_no_failed_request() {
     let fleet =
@@ -95,20 +34,7 @@ async fn seed_002_moves_test_app_from_member_1_to_member_2_with_one_migration_an
     let m1 = fleet.members[0].client().await.unwrap();
 
     // test-app on member-1, served through the profile.
-    crpm::apply(&hub, &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NS}}}")).await.unwrap();
-    for yaml in [manifest("nginx-service.yaml"), manifest("envelop-object.yaml"), PLACEMENT.to_string()] {
-        crpm::apply(&hub, &yaml).await.unwrap();
-    }
-    for f in ["nginx-profile.yaml", "nginx-backend.yaml"] {
-        crpm::apply(&hub, &manifest(f)).await.unwrap();
-    }
-    let profile = Api::<apis::networking::TrafficManagerProfile>::namespaced(hub.clone(), NS);
-    let addr: std::net::SocketAddr = wait::until("nginx-profile serving", crpm::TIMEOUT, || async {
-        Ok(profile.get("nginx-profile").await?.status.and_then(|s| s.proxy_address).and_then(|a| a.parse().ok()))
-    })
-    .await
-    .unwrap();
-    crpm::wait_split(addr, &["member-1"], "traffic on member-1").await.unwrap();
+    let addr = crpm::seed_002_app(&hub).await.unwrap();
     let load = Load::start(addr, Duration::from_millis(5));
     let counts = load.counts();
     wait::until("a baseline load", crpm::TIMEOUT, || async { Ok((counts.now().requests > 100).then_some(())) })
@@ -116,7 +42,7 @@ async fn seed_002_moves_test_app_from_member_1_to_member_2_with_one_migration_an
         .unwrap();
 
     // One object does the rest.
-    crpm::apply(&hub, MIGRATION).await.unwrap();
+    crpm::apply(&hub, &crpm::seed_002_migration(&[(0, 1), (10, 2), (50, 2), (100, 1)], 1)).await.unwrap();
     let done = wait_phase(&hub, "test-app-to-member-2", MigrationPhase::Succeeded).await.unwrap();
     let outcome = load.stop().await;
     eprintln!("migration: {outcome:?}");

@@ -761,7 +761,14 @@ pub async fn run(client: Client, recorder: Arc<Recorder>, reconciles: Reconciles
         .watches(
             Api::<ResourceOverrideSnapshot>::all(client.clone()),
             watcher::Config::default().labels(labels::OVERRIDE_TRACKING),
-            move |_| s4.state().iter().map(|m| ObjectRef::from_obj(&**m)).collect::<Vec<_>>(),
+            // Only our weight overrides' snapshots (`migration-<name>-<export>`).
+            move |snap| {
+                let parent = snap.labels().get(labels::OVERRIDE_TRACKING).cloned().unwrap_or_default();
+                (s4.state().iter())
+                    .filter(|m| parent.starts_with(&override_::name(&m.name_any(), "")))
+                    .map(|m| ObjectRef::from_obj(&**m))
+                    .collect::<Vec<_>>()
+            },
         )
         // The backends' endpoints show the weights served (after a migration too).
         .watches(Api::<TrafficManagerBackend>::all(client.clone()), watcher::Config::default(), move |b| {

@@ -1,8 +1,13 @@
-//! `fleet up|down|status`: a local fleet for a person (`make fleet-up`, `make fleet-down`).
+//! `fleet up|down|status|join|tutorial|migrate`: a local fleet for a person
+//! (`make fleet-up`, `make fleet-down`, `make demo`).
 //!
 //! `up` starts a hub and N members in the background, writes
 //! `<dir>/hub.kubeconfig`, `<dir>/member-1.kubeconfig`, …, and returns once they
 //! answer. `down` stops them. `status` prints what runs and its memory.
+//! `join` admits a member whose agent waits. `tutorial` walks seed 002 by
+//! hand; `migrate` creates a ClusterResourcePlacementMigration and follows it
+//! live (phase, step, each cluster's weight, the data plane's counts and,
+//! with `--load`, the split a load through the profile sees).
 
 use std::{
     path::{Path, PathBuf},
@@ -42,11 +47,46 @@ enum Cmd {
     /// Walk KubeFleet's migration tutorial (seed 002) on the running fleet,
     /// started with `up --members 2 --joined 1`: test-app moves from member-1
     /// to member-2 under a load through the traffic data plane.
-    Migrate,
+    Tutorial,
+    /// Admit a member whose agent waits (create its MemberCluster) and wait until it joins.
+    Join { member: String },
+    /// Move a ClusterResourcePlacement's application with one
+    /// ClusterResourcePlacementMigration, and follow it live until it ends.
+    Migrate(MigrateArgs),
     /// Stop the fleet `up` started.
     Down,
     /// Print the fleet's processes and memory.
     Status,
+}
+
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// The ClusterResourcePlacement to move.
+    #[arg(long)]
+    placement: String,
+    /// Source clusters, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    from: Vec<String>,
+    /// Target clusters, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    to: Vec<String>,
+    /// The TrafficManagerBackend carrying the traffic, as namespace/name.
+    #[arg(long)]
+    backend: Option<String>,
+    /// The targets' share at each step, comma-separated percentages.
+    #[arg(long, value_delimiter = ',', default_value = "0,10,50,100")]
+    steps: Vec<i32>,
+    #[arg(long, default_value_t = 5)]
+    pause_seconds: i32,
+    /// Evict or LeaveFleet.
+    #[arg(long, default_value = "Evict")]
+    cleanup: String,
+    /// The migration's name; `<placement>-to-<first target>` by default.
+    #[arg(long)]
+    name: Option<String>,
+    /// Send a steady load through the backend's profile and show the split it sees.
+    #[arg(long)]
+    load: bool,
 }
 
 const PID: &str = "fleet.pid";
@@ -62,7 +102,9 @@ fn main() -> anyhow::Result<()> {
         Cmd::Up { members, nodes_per_member, joined, foreground: false } => {
             up(&cli.dir, members, nodes_per_member, joined)
         }
-        Cmd::Migrate => migrate(&cli.dir),
+        Cmd::Tutorial => tutorial(&cli.dir),
+        Cmd::Join { member } => join(&cli.dir, &member),
+        Cmd::Migrate(args) => migrate(&cli.dir, args),
         Cmd::Down => down(&cli.dir),
         Cmd::Status => status(&cli.dir),
     }
@@ -212,7 +254,7 @@ fn status(dir: &Path) -> anyhow::Result<()> {
 
 /// The migration tutorial on the running fleet, a line per step and a live
 /// line of the traffic split; fails if any step or any request fails.
-fn migrate(dir: &Path) -> anyhow::Result<()> {
+fn tutorial(dir: &Path) -> anyhow::Result<()> {
     use std::io::{IsTerminal, Write};
 
     use fleet::migration::{self, Line};
@@ -259,4 +301,155 @@ fn migrate(dir: &Path) -> anyhow::Result<()> {
     );
     anyhow::ensure!(outcome.failed == 0, "{} requests failed", outcome.failed);
     Ok(())
+}
+
+fn join(dir: &Path, member: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let hub = fleet::kubeconfig::client(&dir.join("hub.kubeconfig")).await?;
+        fleet::agents::create_member_cluster(&hub, member, 60).await?;
+        fleet::agents::wait_joined(&hub, member, Duration::from_secs(60)).await?;
+        println!("{member} joined the fleet");
+        Ok(())
+    })
+}
+
+fn migrate(dir: &Path, args: MigrateArgs) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+
+    use apis::{
+        networking::{TrafficManagerBackend, TrafficManagerProfile},
+        placement::{ClusterResourcePlacementMigration, MigrationPhase},
+    };
+    use futures::StreamExt;
+    use kube::{
+        Api,
+        runtime::{WatchStreamExt, watcher},
+    };
+
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-to-{}", args.placement, args.to.first().cloned().unwrap_or_default()));
+    let traffic = match &args.backend {
+        Some(b) => {
+            let (ns, backend) = b.split_once('/').context("--backend is namespace/name")?;
+            let steps: Vec<serde_json::Value> = args
+                .steps
+                .iter()
+                .map(|w| serde_json::json!({"weight": w, "pauseSeconds": args.pause_seconds}))
+                .collect();
+            serde_json::json!({"backendRef": {"kind": "TrafficManagerBackend", "name": backend, "namespace": ns}, "steps": steps})
+        }
+        None => serde_json::Value::Null,
+    };
+    let crpm = serde_json::json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1alpha1",
+        "kind": "ClusterResourcePlacementMigration",
+        "metadata": {"name": name},
+        "spec": {
+            "placementName": args.placement,
+            "from": {"clusterNames": args.from},
+            "to": {"clusterNames": args.to},
+            "traffic": traffic,
+            "healthGates": [{"type": "PlacementAvailable"}],
+            "sourceCleanup": {"policy": args.cleanup},
+        },
+    });
+    let tty = std::io::stdout().is_terminal();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let hub = fleet::kubeconfig::client(&dir.join("hub.kubeconfig")).await?;
+        // The load goes through the backend's profile, as a client of the application would.
+        let load = match (&args.backend, args.load) {
+            (Some(b), true) => {
+                let (ns, backend) = b.split_once('/').expect("checked above");
+                let b = Api::<TrafficManagerBackend>::namespaced(hub.clone(), ns).get(backend).await?;
+                let profiles = Api::<TrafficManagerProfile>::namespaced(hub.clone(), ns);
+                let addr: std::net::SocketAddr = fleet::wait::until("the application answering through its profile", Duration::from_secs(90), || async {
+                    let p = profiles.get(&b.spec.profile.name).await?;
+                    let Some(addr) = p.status.and_then(|s| s.proxy_address).and_then(|a| a.parse().ok()) else { return Ok(None) };
+                    Ok(matches!(fleet::probe::get(addr, "/").await, Ok((200, _))).then_some(addr))
+                })
+                .await?;
+                Some(fleet::load::Load::start(addr, Duration::from_millis(5)))
+            }
+            _ => None,
+        };
+        let text = serde_json::to_string(&crpm)?;
+        fleet::apply::Applier::new(hub.clone()).apply_yaml(&text).await?;
+        println!("migrate: created ClusterResourcePlacementMigration {name}: {} from {} to {}", args.placement, args.from.join(","), args.to.join(","));
+        let api = Api::<ClusterResourcePlacementMigration>::all(hub.clone());
+        let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+        let mut events = watcher(api, config).applied_objects().boxed();
+        let mut last_phase = None;
+        let counts = load.as_ref().map(|l| l.counts());
+        let started = Instant::now();
+        let end = loop {
+            let m = match tokio::time::timeout(Duration::from_millis(500), events.next()).await {
+                Ok(Some(Ok(m))) => m,
+                Ok(Some(Err(e))) => bail!("watching the migration: {e}"),
+                Ok(None) => bail!("the watch ended"),
+                Err(_) => continue,
+            };
+            let st = m.status.clone().unwrap_or_default();
+            if st.phase != last_phase {
+                if tty {
+                    print!("\r\x1b[2K");
+                }
+                let why = st.conditions.iter().find(|c| c.type_ == "Progressing").map(|c| c.message.clone()).unwrap_or_default();
+                println!("migrate: {:>6.1}s  {:?}  {why}", started.elapsed().as_secs_f64(), st.phase.unwrap_or(MigrationPhase::Pending));
+                last_phase = st.phase;
+            }
+            let weights: Vec<String> = st.clusters.iter().map(|c| format!("{} {}", c.cluster_name, c.weight.unwrap_or(0))).collect();
+            let measured = st.measurements.clone().unwrap_or_default();
+            let split = counts.as_ref().map(|c| {
+                let o = c.now();
+                let answered: Vec<String> = o.answered.iter().map(|(m, n)| format!("{m} {n}")).collect();
+                format!("  load: {} ({} failed)", answered.join(", "), o.failed)
+            });
+            let line = format!(
+                "  step {}/{} at {} %  export weights: {}  data plane: {} requests, {} failed{}",
+                st.current_step.map_or(0, |s| s + 1),
+                args.steps.len(),
+                st.target_weight.unwrap_or(0),
+                weights.join(", "),
+                measured.requests,
+                measured.failed_requests,
+                split.unwrap_or_default()
+            );
+            if tty {
+                print!("\r\x1b[2K{line}");
+                let _ = std::io::stdout().flush();
+            }
+            if matches!(st.phase, Some(MigrationPhase::Succeeded | MigrationPhase::RolledBack | MigrationPhase::Failed)) {
+                if !tty {
+                    println!("{line}");
+                }
+                break st;
+            }
+        };
+        println!();
+        let outcome = match load {
+            Some(l) => Some(l.stop().await),
+            None => None,
+        };
+        let m = end.measurements.unwrap_or_default();
+        println!(
+            "migrate: {:?} in {:.1}s; the data plane counted {} requests, {} failed, longest outage {} ms, p99 {:?} ms (before: {:?} ms)",
+            end.phase.unwrap_or(MigrationPhase::Pending),
+            started.elapsed().as_secs_f64(),
+            m.requests,
+            m.failed_requests,
+            m.longest_no_success_ms,
+            m.p99_ms,
+            m.baseline_p99_ms
+        );
+        if let Some(o) = &outcome {
+            println!("migrate: the load saw {} requests, {} failed: {:?}", o.requests, o.failed, o.answered);
+            anyhow::ensure!(o.failed == 0, "{} requests failed", o.failed);
+        }
+        anyhow::ensure!(end.phase == Some(MigrationPhase::Succeeded), "the migration ended {:?}", end.phase);
+        Ok(())
+    })
 }

@@ -238,6 +238,18 @@ impl Pass<'_> {
         }
     }
 
+    /// Whether no target is an endpoint (trivially, without traffic), with
+    /// the override already giving them 0.
+    fn targets_off(&self) -> bool {
+        match &self.f.traffic {
+            Traffic::Found { served, pinned } => {
+                let zero = |m: &BTreeMap<String, i64>| self.to.iter().all(|c| m.get(c).copied().unwrap_or(0) == 0);
+                pinned.as_ref().is_some_and(zero) && zero(served)
+            }
+            _ => true,
+        }
+    }
+
     fn steps(&self) -> Vec<i32> {
         match &self.f.spec.traffic {
             Some(t) => t.steps.iter().map(|s| s.weight).collect(),
@@ -536,8 +548,10 @@ impl Pass<'_> {
     fn rolling_back(&mut self) {
         self.weights(0);
         let kind = self.kind();
-        let percent_served = self.served(0);
-        if !percent_served {
+        // What must hold before the targets leave: none of them is an endpoint
+        // any more. The sources' own weights need not be served first (their
+        // rollout may be what is stuck, behind an unavailable target).
+        if !self.targets_off() {
             return self.hold(p::REASON_MIGRATION_ROLLING_BACK, "giving the sources all the traffic back");
         }
         let mut waiting = Vec::new();
@@ -1099,5 +1113,39 @@ mod tests {
         assert!(!leaving.actions.iter().any(|a| matches!(a, Action::Evict(_))), "its objects stay on it");
         let gone = f(BTreeMap::new(), &run);
         assert_eq!(gone.status.phase, Some(MigrationPhase::Succeeded));
+    }
+
+    #[test]
+    fn a_rollback_removes_the_targets_once_they_are_off_even_if_the_sources_weights_are_not_served() {
+        let s = spec(&[0, 100], vec![]);
+        let status = MigrationStatus {
+            phase: Some(MigrationPhase::RollingBack),
+            from_clusters: "m1".into(),
+            to_clusters: "m2".into(),
+            ..Default::default()
+        };
+        let facts = |served: BTreeMap<String, i64>| Facts {
+            spec: &s,
+            status: &status,
+            generation: Some(1),
+            now: Timestamp::from_second(1_000_000).unwrap(),
+            deleting: false,
+            placement: Some(Placement {
+                kind: Kind::PickFixed,
+                clusters: [("m1".to_string(), Placed::default()), ("m2".to_string(), Placed::default())].into(),
+            }),
+            resolved: Ok(Resolved { from: v(&["m1"]), to: v(&["m2"]) }),
+            // The sources' rollout is stuck behind the unavailable target: m1 still at its old weight.
+            traffic: Traffic::Found { served, pinned: Some(w(&[("m1", 1000), ("m2", 0)])) },
+            observed: Observed::default(),
+            evictions: BTreeMap::new(),
+            competing: None,
+            in_flight: BTreeMap::new(),
+            members: BTreeMap::new(),
+        };
+        let plan = step(&facts(w(&[("m1", 1)])));
+        assert!(plan.actions.contains(&Action::RemoveNames(v(&["m2"]))), "{:?}", plan.actions);
+        let held = step(&facts(w(&[("m1", 1), ("m2", 5)])));
+        assert!(!held.actions.iter().any(|a| matches!(a, Action::RemoveNames(_))), "m2 still takes traffic");
     }
 }

@@ -163,9 +163,9 @@ async fn main() -> anyhow::Result<()> {
         let want = endpoint_weights(w);
         if let Some((t, _)) = seen.iter().find(|(t, s)| t >= at && *s == want) {
             steps.push((w.clone(), t.duration_since(*at)));
-        } else if let Some((_, s)) = seen.iter().rev().find(|(t, _)| t <= at).filter(|(_, s)| *s == want) {
+        } else if seen.iter().rev().find(|(t, _)| t <= at).is_some_and(|(_, s)| *s == want) {
             // Already served when the write was seen (the watch event came later than the data plane).
-            steps.push((s.clone(), Duration::ZERO));
+            steps.push((w.clone(), Duration::ZERO));
         }
     }
 

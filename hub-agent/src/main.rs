@@ -108,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
     let recorder = Arc::new(traffic::dataplane::recording::Recorder::default());
     tasks.spawn("migrations", migration::controller::run(hub.clone(), recorder.clone(), reconciles.clone()));
     tasks.spawn("kurator migrates", migration::migrate::run(hub.clone(), reconciles.clone()));
+    tasks.spawn("resource placement migrations", migration::namespaced::run(hub.clone(), reconciles.clone()));
     tasks.spawn(
         "traffic profiles",
         traffic::profiles::controller::run(hub.clone(), args.traffic, traffic_metrics, recorder, reconciles),

@@ -319,3 +319,4 @@ pub const REASON_KURATOR_ADOPTED: &str = "SourceAdopted";
 pub const REASON_KURATOR_ADOPTION_FAILED: &str = "AdoptionFailed";
 pub const REASON_KURATOR_PLACING: &str = "PlacingOnTargets";
 pub const REASON_KURATOR_PLACED: &str = "PlacedOnTargets";
+pub const REASON_MIGRATION_KIND_NOT_SUPPORTED: &str = "KindNotSupported";

@@ -282,8 +282,15 @@ async fn competing(client: &Client, m: &Crpm) -> Result<Option<String>, Error> {
         .iter()
         .filter(|o| o.name_any() != m.name_any() && o.spec.migration.placement_name == m.spec.migration.placement_name)
         .filter(|o| !terminal(o.status.as_ref()) && o.metadata.deletion_timestamp.is_none())
+        // Started ones compete; of those not started, only an earlier one not refused
+        // (a refused migration holds nothing).
         .filter(|o| {
-            o.status.as_ref().and_then(|s| s.phase).is_some_and(|p| p != MigrationPhase::Pending) || key(o) < key(m)
+            let st = o.status.as_ref();
+            let started = st.and_then(|s| s.phase).is_some_and(|p| p != MigrationPhase::Pending);
+            let refused = st
+                .and_then(|s| conditions::find(&s.conditions, p::MIGRATION_ACCEPTED))
+                .is_some_and(|c| c.status == "False");
+            started || (!refused && key(o) < key(m))
         })
         .map(|o| o.name_any())
         .next())

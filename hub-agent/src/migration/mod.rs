@@ -7,12 +7,14 @@
 //! `controller` observes, calls `step` and carries out its actions;
 //! `probe` probes the targets for the Probe gate. Kurator's Migrate:
 //! `kurator` (pure translation and status) and `migrate` (its controller).
+//! `namespaced`: ResourcePlacementMigration, refused with a condition until built.
 
 pub mod clusters;
 pub mod controller;
 pub mod gates;
 pub mod kurator;
 pub mod migrate;
+pub mod namespaced;
 pub mod override_;
 pub mod probe;
 pub mod step;

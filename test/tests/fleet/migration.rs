@@ -261,3 +261,105 @@ spec:
     assert_eq!(clusters.iter().filter(|c| c.available).count(), 2, "{clusters:?}");
     assert_eq!(done.name_any(), "budgeted");
 }
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_reason_naming_it_and_nothing_moves() {
+    let f = fleet();
+    let hub = f.hub.client().await;
+    let ns = "it-mig-bad";
+    let app = crpm::app(ns, 18094, "placementType: PickFixed\nclusterNames: [member-1]");
+    let app: String = app.split("---").filter(|d| !d.contains("kind: Service")).collect::<Vec<_>>().join("---");
+    apply(&hub, &app).await.unwrap();
+    wait::until("placed on member-1", crpm::TIMEOUT, || async {
+        Ok((bound(&hub, ns).await == ["member-1"]).then_some(()))
+    })
+    .await
+    .unwrap();
+    let m = |name: &str, placement: &str, to: &str, extra: &str| {
+        format!(
+            "apiVersion: placement.kubernetes-fleet.io/v1alpha1\nkind: ClusterResourcePlacementMigration\nmetadata: {{name: {name}}}\nspec:\n  placementName: {placement}\n  from: {{clusterNames: [member-1]}}\n  to: {{clusterNames: [{to}]}}\n{extra}"
+        )
+    };
+    let refused = |name: &'static str| {
+        let hub = hub.clone();
+        async move {
+            let m = wait_migration(&hub, name, &format!("{name} refused"), |m| {
+                condition(m, p::MIGRATION_ACCEPTED).0 == "False"
+            })
+            .await
+            .unwrap();
+            assert_eq!(crpm::phase(&m), None, "{name} never started");
+            let (_, reason, message) = condition(&m, p::MIGRATION_ACCEPTED);
+            (reason, message)
+        }
+    };
+    apply(&hub, &m("it-bad-placement", "it-mig-none", "member-2", "")).await.unwrap();
+    let (reason, message) = refused("it-bad-placement").await;
+    assert_eq!(reason, p::REASON_MIGRATION_PLACEMENT_NOT_FOUND, "{message}");
+    assert!(message.starts_with("placementName:"), "{message}");
+
+    apply(&hub, &m("it-bad-overlap", ns, "member-1", "")).await.unwrap();
+    let (reason, message) = refused("it-bad-overlap").await;
+    assert_eq!(
+        (reason.as_str(), message.as_str()),
+        (p::REASON_MIGRATION_INVALID_CLUSTERS, "from and to overlap: cluster member-1 is in both")
+    );
+
+    apply(&hub, &m("it-bad-unknown", ns, "member-9", "")).await.unwrap();
+    let (reason, message) = refused("it-bad-unknown").await;
+    assert_eq!(reason, p::REASON_MIGRATION_INVALID_CLUSTERS);
+    assert!(message.contains("member-9"), "{message}");
+
+    let backend = format!("  traffic: {{backendRef: {{kind: TrafficManagerBackend, name: nope, namespace: {ns}}}}}");
+    apply(&hub, &m("it-bad-backend", ns, "member-2", &backend)).await.unwrap();
+    let (reason, message) = refused("it-bad-backend").await;
+    assert_eq!(reason, p::REASON_MIGRATION_BACKEND_NOT_FOUND);
+    assert!(message.starts_with("traffic.backendRef:") && message.contains("nope"), "{message}");
+
+    // One migration holds at its first step (an approval nobody gives); a second of the same placement is refused.
+    apply(&hub, &m("it-bad-first", ns, "member-2", "  healthGates: [{type: Approval}]")).await.unwrap();
+    wait_migration(&hub, "it-bad-first", "the first migration under way", |m| crpm::phase(m).is_some()).await.unwrap();
+    apply(&hub, &m("it-bad-second", ns, "member-3", "")).await.unwrap();
+    let (reason, message) = refused("it-bad-second").await;
+    assert_eq!(reason, p::REASON_MIGRATION_ALREADY_RUNNING);
+    assert!(message.contains("it-bad-first"), "{message}");
+
+    // The namespaced kind is not carried out yet, and says so.
+    let rpm = format!(
+        "apiVersion: placement.kubernetes-fleet.io/v1alpha1\nkind: ResourcePlacementMigration\nmetadata: {{name: it-bad-rpm, namespace: {ns}}}\nspec:\n  placementName: web\n  from: {{clusterNames: [member-1]}}\n  to: {{clusterNames: [member-2]}}\n"
+    );
+    apply(&hub, &rpm).await.unwrap();
+    let rpms = Api::<apis::placement::ResourcePlacementMigration>::namespaced(hub.clone(), ns);
+    let reason = wait::until("the rpm refused", crpm::TIMEOUT, || async {
+        let r = rpms.get("it-bad-rpm").await?;
+        Ok(r.status
+            .and_then(|s| apis::conditions::find(&s.conditions, p::MIGRATION_ACCEPTED).map(|c| c.reason.clone())))
+    })
+    .await
+    .unwrap();
+    assert_eq!(reason, p::REASON_MIGRATION_KIND_NOT_SUPPORTED);
+
+    // Nothing moved for the refused ones: the placement is where it was and no weights were written.
+    // (A refused migration is looked at again as things change: the second would start once the
+    // first is done, so it goes first.)
+    let api = Api::<apis::placement::ClusterResourcePlacementMigration>::all(hub.clone());
+    for name in ["it-bad-placement", "it-bad-overlap", "it-bad-unknown", "it-bad-backend", "it-bad-second"] {
+        let m = api.get(name).await.unwrap();
+        assert_eq!(crpm::phase(&m), None, "{name} never started");
+    }
+    api.delete("it-bad-second", &Default::default()).await.unwrap();
+    wait::until("it-bad-second gone", crpm::TIMEOUT, || async {
+        Ok(api.get_opt("it-bad-second").await?.is_none().then_some(()))
+    })
+    .await
+    .unwrap();
+    api.patch("it-bad-first", &PatchParams::default(), &Patch::Merge(json!({"spec": {"abort": true}}))).await.unwrap();
+    wait_phase(&hub, "it-bad-first", MigrationPhase::RolledBack).await.unwrap();
+    wait::until("only member-1 again", crpm::TIMEOUT, || async {
+        Ok((bound(&hub, ns).await == ["member-1"]).then_some(()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(cluster_names(&hub, ns).await, ["member-1"]);
+    assert_eq!(weight_overrides(&hub, ns).await, 0);
+}

@@ -73,8 +73,9 @@ pub struct MigrationSpec {
     /// How traffic moves; none: the placement moves, no traffic is shifted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<MigrationTraffic>,
-    /// Checked at every step; any failing one holds the step (and, past
-    /// `rollback.stepTimeoutSeconds`, rolls back when automatic).
+    /// Checked at every step: one that fails (the data says no) rolls back at
+    /// once when automatic; one that cannot pass yet holds the step, and
+    /// rolls back after `rollback.stepTimeoutSeconds` of waiting.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 16))]
     pub health_gates: Vec<HealthGate>,
@@ -176,7 +177,9 @@ pub struct Drain {
     #[serde(default)]
     #[schemars(range(min = 0, max = 86400))]
     pub min_seconds: i32,
-    /// Connections older than this are closed at the end of the drain.
+    /// At most this long waiting for the requests in flight to the sources
+    /// (default: `rollback.stepTimeoutSeconds`); the sources are then retired
+    /// with whatever is still open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 86400))]
     pub max_connection_age_seconds: Option<i32>,
@@ -314,8 +317,9 @@ pub struct MigrationStatus {
     pub current_step: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_weight: Option<i32>,
-    /// When the current step's weights were written, when the data plane
-    /// served them, and since when its gates have passed.
+    /// When the current step started waiting (its weights written, or its
+    /// gates stopped passing), when the data plane served its weights, and
+    /// since when its gates have passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_started: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

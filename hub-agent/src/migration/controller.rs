@@ -1,8 +1,9 @@
 //! The ClusterResourcePlacementMigration controller: observes the placement,
 //! its bindings, the members, the backend and the data plane's recording,
 //! asks `step` what to do, makes it so (writing only what differs) and
-//! writes the status. Woken by the migration, its placement's bindings and
-//! evictions, its overrides' snapshots, the backends and member changes;
+//! writes the status. Woken by the migration (its spec, deletion or
+//! finalizers, not its own status writes), its placement, bindings and
+//! evictions, its overrides' snapshots, its backends and member changes;
 //! while a move is under way it looks again at least every second (the
 //! gates read the data plane).
 
@@ -33,7 +34,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{
     Api, Client, Resource, ResourceExt,
     api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams},
-    runtime::{Controller, controller::Action, reflector::ObjectRef, watcher},
+    runtime::{Controller, WatchStreamExt, controller::Action, reflector::ObjectRef, watcher},
 };
 use serde_json::json;
 use tracing::{info, warn};
@@ -466,6 +467,18 @@ async fn act(
                 info!(migration = %name, %cluster, "eviction created");
             }
         }
+        step::Action::CancelEviction(cluster) => {
+            let api: Api<ClusterResourcePlacementEviction> = Api::all(client.clone());
+            let ev_name = eviction_name(m, cluster);
+            if let Some(ev) = api.get_opt(&ev_name).await.map_err(doing("reading an eviction"))? {
+                let conds = ev.status.as_ref().map(|s| s.conditions.as_slice()).unwrap_or_default();
+                if !conditions::is_true(conds, p::EVICTION_EXECUTED) {
+                    ok_if_gone(api.delete(&ev_name, &DeleteParams::background()).await)
+                        .map_err(doing("withdrawing an eviction"))?;
+                    info!(migration = %name, %cluster, "eviction withdrawn");
+                }
+            }
+        }
         step::Action::LeaveFleet(cluster) => {
             let api: Api<MemberCluster> = Api::all(client.clone());
             if let Some(mc) = api.get_opt(cluster).await.map_err(doing("reading a member"))?
@@ -624,10 +637,7 @@ async fn reconcile(m: Arc<Crpm>, ctx: Arc<Context>) -> Result<Action, Error> {
             (failed + a.errors.saturating_sub(b.errors), total + a.requests.saturating_sub(b.requests))
         })
     });
-    let in_flight = snapshot
-        .as_ref()
-        .map(|(_, s)| s.clusters.iter().map(|(c, n)| (c.clone(), n.in_flight)).collect())
-        .unwrap_or_default();
+    let in_flight = backends.as_ref().map(|b| ctx.recorder.feed(&b.profile).flying()).unwrap_or_default();
     let step_index = status.current_step.unwrap_or(0).max(0) as usize;
     let approval = if spec.health_gates.iter().any(|g| g.type_ == HealthGateType::Approval) {
         approved(client, &m, step_index).await?
@@ -751,9 +761,32 @@ fn of_placement(store: &kube::runtime::reflector::Store<Crpm>, placement: &str) 
 
 /// Runs until shutdown.
 pub async fn run(client: Client, recorder: Arc<Recorder>, reconciles: Reconciles) -> anyhow::Result<()> {
-    let controller = Controller::new(Api::<Crpm>::all(client.clone()), watcher::Config::default());
-    let (s1, s2, s3, s4, s5) =
-        (controller.store(), controller.store(), controller.store(), controller.store(), controller.store());
+    // Its own status writes must not wake it (they change under load every
+    // pass): only the spec (generation), a deletion or the finalizers do; a
+    // move under way is looked at again every second anyway.
+    let fingerprint = |m: &Crpm| {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(
+            &(m.metadata.generation, m.metadata.deletion_timestamp.is_some(), m.finalizers()),
+            &mut h,
+        );
+        Some(std::hash::Hasher::finish(&h))
+    };
+    let (reader, writer) = kube::runtime::reflector::store();
+    let own = watcher(Api::<Crpm>::all(client.clone()), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .touched_objects()
+        .predicate_filter(fingerprint, Default::default());
+    let controller = Controller::for_stream(own, reader);
+    let (s1, s2, s3, s4, s5, s6) = (
+        controller.store(),
+        controller.store(),
+        controller.store(),
+        controller.store(),
+        controller.store(),
+        controller.store(),
+    );
     let ctx = Arc::new(Context { client: client.clone(), recorder, sessions: Mutex::default(), reconciles });
     controller
         .watches(Api::<ClusterResourcePlacement>::all(client.clone()), watcher::Config::default(), move |c| {
@@ -793,6 +826,10 @@ pub async fn run(client: Client, recorder: Arc<Recorder>, reconciles: Reconciles
                 })
                 .map(|m| ObjectRef::from_obj(&**m))
                 .collect::<Vec<_>>()
+        })
+        // A member joining, leaving or relabelled may settle a refused migration or a leaving source.
+        .watches_stream(crate::adoption::controller::member_changes(&client), move |_| {
+            s6.state().iter().map(|m| ObjectRef::from_obj(&**m)).collect::<Vec<_>>()
         })
         .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)

@@ -122,6 +122,8 @@ pub enum Action {
     RemoveNames(Vec<String>),
     /// A ClusterResourcePlacementEviction of the placement from this cluster.
     Evict(String),
+    /// The migration's eviction from this cluster is withdrawn unless it already executed.
+    CancelEviction(String),
     /// The MemberCluster is deleted.
     LeaveFleet(String),
     /// The step's ApprovalRequest exists.
@@ -359,7 +361,9 @@ impl Pass<'_> {
             self.actions.push(Action::Taint(self.from.clone()));
         }
         if !self.pinned(0) {
-            return self.hold(p::REASON_MIGRATION_WAITING, "pinning the targets' export weights at 0 first");
+            let since = elapsed(self.entered(MigrationPhase::Placing), self.f.now);
+            let message = "pinning the targets' export weights at 0 first".to_string();
+            return self.wait_or_time_out(since, message);
         }
         if kind == Kind::PickFixed {
             self.actions.push(Action::AddNames(self.to.clone()));
@@ -432,7 +436,11 @@ impl Pass<'_> {
         match gates::verdict(&self.f.spec.health_gates, &self.f.observed, percent) {
             Verdict::Fail(why) => self.failed(p::REASON_MIGRATION_GATE_FAILED, format!("{at}: {why}")),
             Verdict::Wait(why) => {
-                self.status.step_passed = None;
+                // The gates had passed: the wait starts now, not when the step did.
+                if self.status.step_passed.take().is_some() {
+                    self.status.step_started = Some(Time(now));
+                }
+                let since = elapsed(self.status.step_started.as_ref(), now);
                 self.wait_or_time_out(since, format!("{at}: {why}"));
             }
             Verdict::Pass => {
@@ -468,7 +476,8 @@ impl Pass<'_> {
         let since = elapsed(self.entered(MigrationPhase::Draining), self.f.now);
         let min = secs(drain.min_seconds);
         let in_flight: i64 = self.from.iter().map(|c| self.f.in_flight.get(c).copied().unwrap_or(0).max(0)).sum();
-        let aged = drain.max_connection_age_seconds.is_some_and(|m| since >= secs(m));
+        // Requests in flight are waited for at most this long (by default, a step's timeout).
+        let aged = since >= drain.max_connection_age_seconds.map_or(self.timeout(), secs);
         if since < min {
             self.progressing(format!("draining the sources for {}s", min.as_secs()));
             return self.wake_in(min - since);
@@ -548,6 +557,14 @@ impl Pass<'_> {
     fn rolling_back(&mut self) {
         self.weights(0);
         let kind = self.kind();
+        // The sources stay: an eviction of one still waiting (a budget) is withdrawn,
+        // and a PickFixed placement names them again.
+        for c in self.from.clone() {
+            self.actions.push(Action::CancelEviction(c));
+        }
+        if kind == Some(Kind::PickFixed) {
+            self.actions.push(Action::AddNames(self.from.clone()));
+        }
         // What must hold before the targets leave: none of them is an endpoint
         // any more. The sources' own weights need not be served first (their
         // rollout may be what is stuck, behind an unavailable target).
@@ -801,7 +818,21 @@ mod tests {
                         self.bound.remove(c);
                         self.members.retain(|m| m != c);
                     }
+                    Action::CancelEviction(c) => {
+                        if self.evictions.get(c) != Some(&Eviction::Executed) {
+                            self.evictions.remove(c);
+                        }
+                    }
                     Action::RequestApproval(_) | Action::Moving => {}
+                }
+            }
+            // A waiting eviction executes by itself once the budget allows (as Flotilla's do).
+            if !self.budget_blocks {
+                for (c, e) in self.evictions.iter_mut() {
+                    if matches!(e, Eviction::Waiting(_)) {
+                        self.bound.remove(c);
+                        *e = Eviction::Executed;
+                    }
                 }
             }
             // PickAll places every untainted cluster by itself.
@@ -1147,5 +1178,20 @@ mod tests {
         assert!(plan.actions.contains(&Action::RemoveNames(v(&["m2"]))), "{:?}", plan.actions);
         let held = step(&facts(w(&[("m1", 1), ("m2", 5)])));
         assert!(!held.actions.iter().any(|a| matches!(a, Action::RemoveNames(_))), "m2 still takes traffic");
+    }
+
+    #[test]
+    fn abort_while_a_budget_holds_the_source_eviction_withdraws_it_and_the_source_stays() {
+        let mut run = Run::new(Kind::PickAll, spec(&[100], vec![]));
+        run.world.budget_blocks = true;
+        run.until(MigrationPhase::RetiringSource);
+        run.pass();
+        assert_eq!(run.world.evictions.get("m1"), Some(&Eviction::Waiting("budget".into())));
+        run.spec.abort = true;
+        run.world.budget_blocks = false;
+        run.until(MigrationPhase::RolledBack);
+        assert!(run.world.log.contains(&Action::CancelEviction("m1".into())));
+        assert!(run.world.bound.contains_key("m1"), "the source stays: {:?}", run.world.bound);
+        assert!(!run.world.evictions.contains_key("m1"), "its eviction was withdrawn before the budget let it run");
     }
 }

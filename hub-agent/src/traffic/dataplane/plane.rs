@@ -165,9 +165,7 @@ impl Plane {
                     m.latency.get_or_create(&labels).observe(secs);
                 }),
                 in_flight: Box::new(move |endpoint: &str, cluster: &str, delta: i64| {
-                    for r in feed2.live() {
-                        r.in_flight(cluster, delta);
-                    }
+                    feed2.in_flight(cluster, delta);
                     let labels = EndpointLabels {
                         profile: profile2.clone(),
                         endpoint: endpoint.into(),

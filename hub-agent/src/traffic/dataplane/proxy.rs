@@ -48,6 +48,27 @@ pub type Answered = dyn Fn(bool, f64) + Send + Sync;
 
 pub type Observe = Arc<Observer>;
 
+/// A request (or connection) counted in flight until dropped: a client that
+/// goes away mid-request drops the future, and the count still comes down.
+struct InFlightGuard<'a> {
+    observe: &'a Observer,
+    endpoint: &'a str,
+    cluster: &'a str,
+}
+
+impl<'a> InFlightGuard<'a> {
+    fn new(observe: &'a Observer, endpoint: &'a str, cluster: &'a str) -> Self {
+        (observe.in_flight)(endpoint, cluster, 1);
+        InFlightGuard { observe, endpoint, cluster }
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        (self.observe.in_flight)(self.endpoint, self.cluster, -1);
+    }
+}
+
 fn text(status: StatusCode, s: &str) -> Response<Body> {
     let body = Full::new(Bytes::from(s.to_string())).map_err(|never: Infallible| match never {}).boxed();
     Response::builder().status(status).body(body).expect("a valid response")
@@ -87,9 +108,9 @@ async fn forward(
         *out.headers_mut() = sent.clone();
         let started = Instant::now();
         ep.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        (observe.in_flight)(&ep.name, &ep.cluster, 1);
+        let flight = InFlightGuard::new(&observe, &ep.name, &ep.cluster);
         let result = client.request(out).await;
-        (observe.in_flight)(&ep.name, &ep.cluster, -1);
+        drop(flight);
         match result {
             Ok(mut resp) => {
                 let ok = !resp.status().is_server_error();
@@ -177,9 +198,9 @@ pub async fn serve_tcp(listener: TcpListener, table: Arc<Table>, observe: Observ
                 ep.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 match TcpStream::connect(ep.addr).await {
                     Ok(mut outbound) => {
-                        (observe.in_flight)(&ep.name, &ep.cluster, 1);
+                        let flight = InFlightGuard::new(&observe, &ep.name, &ep.cluster);
                         let ok = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await.is_ok();
-                        (observe.in_flight)(&ep.name, &ep.cluster, -1);
+                        drop(flight);
                         (observe.done)(&ep.name, &ep.cluster, ok, started.elapsed().as_secs_f64());
                         (observe.answered)(ok, started.elapsed().as_secs_f64());
                         return;

@@ -6,8 +6,9 @@
 //! A recording counts the clients' requests (an answer below 500 is a
 //! success), the longest time from a failed request to the next success, the
 //! latency (p99 before and after `moving`, so the move is compared with its
-//! own baseline), and per cluster the endpoints' requests, errors and
-//! requests in flight (the drain waits for the sources' to reach 0).
+//! own baseline), and per cluster the endpoints' requests and errors. The
+//! feed itself counts requests in flight per cluster, recording or not (the
+//! drain waits for the sources' to reach 0).
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -59,7 +60,6 @@ impl Latencies {
 pub struct ClusterCounts {
     pub requests: u64,
     pub errors: u64,
-    pub in_flight: i64,
 }
 
 #[derive(Debug, Default)]
@@ -116,12 +116,6 @@ impl Recording {
         e.errors += u64::from(!ok);
     }
 
-    /// A request to `cluster` started (+1) or ended (−1).
-    pub fn in_flight(&self, cluster: &str, delta: i64) {
-        let mut c = self.0.lock().expect("recording lock");
-        c.clusters.entry(cluster.to_string()).or_default().in_flight += delta;
-    }
-
     /// From now on latencies count as the move's, not the baseline's.
     pub fn moving(&self) {
         self.0.lock().expect("recording lock").moving = true;
@@ -141,11 +135,22 @@ impl Recording {
     }
 }
 
-/// The live recordings of one profile; the proxies feed each of them.
+/// The live recordings of one profile, which the proxies feed, and the
+/// requests in flight to each of its clusters.
 #[derive(Debug, Default)]
-pub struct Feed(Mutex<Vec<Weak<Recording>>>);
+pub struct Feed(Mutex<Vec<Weak<Recording>>>, Mutex<BTreeMap<String, i64>>);
 
 impl Feed {
+    /// A request to `cluster` started (+1) or ended (−1).
+    pub fn in_flight(&self, cluster: &str, delta: i64) {
+        *self.1.lock().expect("feed lock").entry(cluster.to_string()).or_default() += delta;
+    }
+
+    /// Requests in flight, by cluster.
+    pub fn flying(&self) -> BTreeMap<String, i64> {
+        self.1.lock().expect("feed lock").clone()
+    }
+
     /// The recordings still alive (the dropped ones are forgotten).
     pub fn live(&self) -> Vec<Arc<Recording>> {
         let mut all = self.0.lock().expect("feed lock");
@@ -219,16 +224,16 @@ mod tests {
     }
 
     #[test]
-    fn clusters_count_tries_and_requests_in_flight() {
+    fn clusters_count_tries_and_the_feed_requests_in_flight() {
         let r = Recording::default();
-        r.in_flight("m1", 1);
         r.tried("m1", true);
         r.tried("m1", false);
-        r.in_flight("m2", 1);
-        r.in_flight("m2", -1);
-        let s = r.snapshot(Instant::now());
-        assert_eq!(s.clusters["m1"], ClusterCounts { requests: 2, errors: 1, in_flight: 1 });
-        assert_eq!(s.clusters["m2"].in_flight, 0);
+        assert_eq!(r.snapshot(Instant::now()).clusters["m1"], ClusterCounts { requests: 2, errors: 1 });
+        let feed = Feed::default();
+        feed.in_flight("m1", 1);
+        feed.in_flight("m2", 1);
+        feed.in_flight("m2", -1);
+        assert_eq!(feed.flying(), [("m1".to_string(), 1), ("m2".to_string(), 0)].into());
     }
 
     #[test]

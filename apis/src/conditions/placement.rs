@@ -320,3 +320,4 @@ pub const REASON_KURATOR_ADOPTION_FAILED: &str = "AdoptionFailed";
 pub const REASON_KURATOR_PLACING: &str = "PlacingOnTargets";
 pub const REASON_KURATOR_PLACED: &str = "PlacedOnTargets";
 pub const REASON_MIGRATION_KIND_NOT_SUPPORTED: &str = "KindNotSupported";
+pub const REASON_MIGRATION_ACTION_REFUSED: &str = "ActionRefused";

@@ -680,7 +680,29 @@ async fn reconcile(m: Arc<Crpm>, ctx: Arc<Context>) -> Result<Action, Error> {
     let plan = step::step(&facts);
     let with = backends.as_ref().map(|b| (b, exports.as_slice()));
     for a in &plan.actions {
-        act(client, &m, a, with, &ctx).await?;
+        if let Err(e) = act(client, &m, a, with, &ctx).await {
+            // Refused by the API server (a webhook, a schema): say so on the migration, then retry.
+            if let kube::Error::Api(s) = &e.source
+                && (400..500).contains(&s.code)
+                && s.code != 409
+            {
+                let mut status = m.status.clone().unwrap_or_default();
+                let message = format!("{} was refused: {}", e.doing, s.message);
+                let c = conditions::new(
+                    p::MIGRATION_PROGRESSING,
+                    false,
+                    p::REASON_MIGRATION_ACTION_REFUSED,
+                    message,
+                    m.metadata.generation,
+                );
+                if conditions::set(&mut status.conditions, c) {
+                    let patch = json!({"status": {"conditions": status.conditions}});
+                    ok_if_gone(api.patch_status(&name, &PatchParams::default(), &Patch::Merge(patch)).await)
+                        .map_err(doing("writing the status"))?;
+                }
+            }
+            return Err(e);
+        }
     }
     let mut new = plan.status;
     if let Some((before, snap)) = &snapshot {

@@ -240,13 +240,13 @@ impl Pass<'_> {
         }
     }
 
-    /// Whether no target is an endpoint (trivially, without traffic), with
-    /// the override already giving them 0.
+    /// Whether no target is an endpoint (trivially, without traffic), and
+    /// the override, if there is one, gives them 0.
     fn targets_off(&self) -> bool {
         match &self.f.traffic {
             Traffic::Found { served, pinned } => {
                 let zero = |m: &BTreeMap<String, i64>| self.to.iter().all(|c| m.get(c).copied().unwrap_or(0) == 0);
-                pinned.as_ref().is_some_and(zero) && zero(served)
+                pinned.as_ref().is_none_or(zero) && zero(served)
             }
             _ => true,
         }

@@ -362,4 +362,31 @@ async fn bad_input_is_refused_with_a_reason_naming_it_and_nothing_moves() {
     .unwrap();
     assert_eq!(cluster_names(&hub, ns).await, ["member-1"]);
     assert_eq!(weight_overrides(&hub, ns).await, 0);
+
+    // A weight override the API server refuses (the user's own override already selects the
+    // ServiceExport): the migration says so, and abort takes it back with nothing moved.
+    let export = format!(
+        "apiVersion: networking.fleet.azure.com/v1alpha1\nkind: ServiceExport\nmetadata: {{name: web, namespace: {ns}}}\n---\napiVersion: placement.kubernetes-fleet.io/v1alpha1\nkind: ResourceOverride\nmetadata: {{name: user-export, namespace: {ns}}}\nspec:\n  resourceSelectors: [{{group: networking.fleet.azure.com, version: v1alpha1, kind: ServiceExport, name: web}}]\n  policy:\n    overrideRules: [{{clusterSelector: {{clusterSelectorTerms: []}}, jsonPatchOverrides: [{{op: add, path: /metadata/labels, value: {{team: web}}}}]}}]\n---\n{}",
+        crpm::traffic(ns, 18094)
+    );
+    apply(&hub, &export).await.unwrap();
+    let traffic = format!("  traffic: {{backendRef: {{kind: TrafficManagerBackend, name: web, namespace: {ns}}}}}");
+    apply(&hub, &m("it-bad-override", ns, "member-2", &traffic)).await.unwrap();
+    let held = wait_migration(&hub, "it-bad-override", "the weight override refused", |m| {
+        condition(m, p::MIGRATION_PROGRESSING).1 == p::REASON_MIGRATION_ACTION_REFUSED
+    })
+    .await
+    .unwrap();
+    let (_, _, message) = condition(&held, p::MIGRATION_PROGRESSING);
+    assert!(message.contains("already selected by ResourceOverride user-export"), "{message}");
+    assert_eq!(crpm::phase(&held), None, "it never started: its first write was refused");
+    api.patch("it-bad-override", &PatchParams::default(), &Patch::Merge(json!({"spec": {"abort": true}})))
+        .await
+        .unwrap();
+    wait_migration(&hub, "it-bad-override", "aborted before it started", |m| {
+        condition(m, p::MIGRATION_PROGRESSING).1 == p::REASON_MIGRATION_ABORTED
+    })
+    .await
+    .unwrap();
+    assert_eq!(bound(&hub, ns).await, ["member-1"]);
 }

@@ -718,8 +718,13 @@ async fn reconcile(m: Arc<Crpm>, ctx: Arc<Context>) -> Result<Action, Error> {
     }
     if plan.release {
         ctx.sessions.lock().expect("sessions lock").remove(&uid);
-        let f: Vec<String> = m.finalizers().iter().filter(|f| *f != finalizers::MIGRATION_CLEANUP).cloned().collect();
-        let patch = json!({"metadata": {"resourceVersion": m.resource_version(), "finalizers": f}});
+        // Read again: the status just written changed the resourceVersion.
+        let Some(fresh) = api.get_opt(&name).await.map_err(doing("reading the migration"))? else {
+            return Ok(Action::await_change());
+        };
+        let f: Vec<String> =
+            fresh.finalizers().iter().filter(|f| *f != finalizers::MIGRATION_CLEANUP).cloned().collect();
+        let patch = json!({"metadata": {"resourceVersion": fresh.resource_version(), "finalizers": f}});
         ok_if_gone(api.patch(&name, &PatchParams::default(), &Patch::Merge(patch)).await)
             .map_err(doing("removing the finalizer"))?;
         return Ok(Action::await_change());

@@ -59,20 +59,17 @@ async fn write(client: &Client, m: &Migrate, status: &MigrateStatus) -> Result<(
         .map_err(doing("writing the Migrate's status"))
 }
 
-/// Sets the phase and a condition, writes the status, and waits for a change.
-#[allow(clippy::too_many_arguments)]
-async fn settle(
+/// Sets the phase and `sourceReady=False` with why, writes the status, and waits for a change.
+async fn source_not_ready(
     client: &Client,
     m: &Migrate,
     mut status: MigrateStatus,
     phase: MigratePhase,
-    type_: &str,
-    ok: bool,
     reason: &str,
     message: String,
 ) -> Result<Action, Error> {
     status.phase = Some(phase);
-    conditions::set(&mut status.conditions, condition(type_, ok, reason, message, m));
+    conditions::set(&mut status.conditions, condition(p::KURATOR_SOURCE_READY, false, reason, message, m));
     write(client, m, &status).await?;
     Ok(Action::await_change())
 }
@@ -131,13 +128,11 @@ async fn reconcile(m: Arc<Migrate>, ctx: Arc<Context>) -> Result<Action, Error> 
     let adoption_name = kurator::adoption_name(&ns, &name);
     let adoption = adoptions.get_opt(&adoption_name).await.map_err(doing("reading the adoption"))?;
     if adoption.is_none() && !errors.is_empty() {
-        return settle(
+        return source_not_ready(
             client,
             &m,
             status,
             MigratePhase::FailedValidation,
-            p::KURATOR_SOURCE_READY,
-            false,
             p::REASON_KURATOR_VALIDATION_FAILED,
             errors.join("; "),
         )
@@ -167,13 +162,11 @@ async fn reconcile(m: Arc<Migrate>, ctx: Arc<Context>) -> Result<Action, Error> 
                 let Some(scan) = scan else {
                     create_adoption(client, &m, &scan_name, kurator::scan_spec(&m.spec, &source, &scan_name)).await?;
                     let msg = format!("finding the objects the filter selects on {source}");
-                    return settle(
+                    return source_not_ready(
                         client,
                         &m,
                         status,
                         MigratePhase::WaitingForSource,
-                        p::KURATOR_SOURCE_READY,
-                        false,
                         p::REASON_KURATOR_FINDING_OBJECTS,
                         msg,
                     )
@@ -183,13 +176,11 @@ async fn reconcile(m: Arc<Migrate>, ctx: Arc<Context>) -> Result<Action, Error> 
                 let diffed = conditions::is_true(&st.conditions, p::ADOPTION_DIFFED);
                 if st.phase == Some(AdoptionPhase::Failed) {
                     let why = kurator::failures(&st);
-                    return settle(
+                    return source_not_ready(
                         client,
                         &m,
                         status,
                         MigratePhase::Failed,
-                        p::KURATOR_SOURCE_READY,
-                        false,
                         p::REASON_KURATOR_ADOPTION_FAILED,
                         why,
                     )
@@ -203,13 +194,11 @@ async fn reconcile(m: Arc<Migrate>, ctx: Arc<Context>) -> Result<Action, Error> 
                     .map_err(doing("deleting the scan"))?;
                 if found.is_empty() {
                     let msg = format!("no object on {source} matches spec.policy.resourceFilter");
-                    return settle(
+                    return source_not_ready(
                         client,
                         &m,
                         status,
                         MigratePhase::Failed,
-                        p::KURATOR_SOURCE_READY,
-                        false,
                         p::REASON_KURATOR_NOTHING_SELECTED,
                         msg,
                     )
@@ -226,17 +215,8 @@ async fn reconcile(m: Arc<Migrate>, ctx: Arc<Context>) -> Result<Action, Error> 
         )
         .await?;
         let msg = format!("adopting the selected objects on {source} (they keep running)");
-        return settle(
-            client,
-            &m,
-            status,
-            MigratePhase::WaitingForSource,
-            p::KURATOR_SOURCE_READY,
-            false,
-            p::REASON_KURATOR_ADOPTING,
-            msg,
-        )
-        .await;
+        return source_not_ready(client, &m, status, MigratePhase::WaitingForSource, p::REASON_KURATOR_ADOPTING, msg)
+            .await;
     };
 
     let st = adoption.status.clone().unwrap_or_default();
@@ -245,17 +225,8 @@ async fn reconcile(m: Arc<Migrate>, ctx: Arc<Context>) -> Result<Action, Error> 
         Some(AdoptionPhase::Adopted) => {}
         Some(AdoptionPhase::Failed | AdoptionPhase::Released) => {
             let why = kurator::failures(&st);
-            return settle(
-                client,
-                &m,
-                status,
-                MigratePhase::Failed,
-                p::KURATOR_SOURCE_READY,
-                false,
-                p::REASON_KURATOR_ADOPTION_FAILED,
-                why,
-            )
-            .await;
+            return source_not_ready(client, &m, status, MigratePhase::Failed, p::REASON_KURATOR_ADOPTION_FAILED, why)
+                .await;
         }
         _ => {
             status.phase = Some(MigratePhase::WaitingForSource);
